@@ -1,0 +1,108 @@
+package smart
+
+import (
+	"os"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestParseConfigECW(t *testing.T) {
+	t.Parallel()
+	raw, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ParseConfig(raw)
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	if c.Issuer != "https://fhir4.healow.com/fhir/r4/FEIGCD" ||
+		c.AuthorizationEndpoint != "https://oauthserver.eclinicalworks.com/oauth/oauth2/authorize" ||
+		c.TokenEndpoint != "https://oauthserver.eclinicalworks.com/oauth/oauth2/token" ||
+		c.JWKSURI != "https://oauthserver.eclinicalworks.com/oauth/oauth2/jwks" ||
+		c.RevocationEndpoint != "" {
+		t.Errorf("endpoints not parsed: %+v", c)
+	}
+	if len(c.ScopesSupported) < 150 {
+		t.Errorf("ScopesSupported has %d entries, want the whole list", len(c.ScopesSupported))
+	}
+	if !slices.Equal(c.CodeChallengeMethods, []string{"S256"}) ||
+		!slices.Contains(c.TokenEndpointAuthMethods, "client_secret_basic") ||
+		!slices.Contains(c.GrantTypes, "refresh_token") {
+		t.Errorf("lists not parsed: %+v", c)
+	}
+	if !c.Has("context-standalone-patient") || c.Has("no-such-capability") || !c.SupportsV2() {
+		t.Error("Has/SupportsV2 disagree with the capabilities list")
+	}
+	if string(c.Raw) != string(raw) {
+		t.Error("Raw is not the document as given")
+	}
+	var nilCfg *Config
+	if nilCfg.Has("permission-v2") || nilCfg.SupportsV2() {
+		t.Error("a nil Config must have no capabilities")
+	}
+}
+
+func TestParseConfigRejects(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name   string
+		mutate func(m map[string]any)
+		want   []string // substrings of the error
+	}{
+		{"http authorization endpoint", func(m map[string]any) {
+			m["authorization_endpoint"] = "http://oauthserver.eclinicalworks.com/oauth/oauth2/authorize"
+		}, []string{"authorization_endpoint", "http://", "clear text"}},
+		{"http token endpoint", func(m map[string]any) {
+			m["token_endpoint"] = "http://oauthserver.eclinicalworks.com/oauth/oauth2/token"
+		}, []string{"token_endpoint", "clear text"}},
+		{"missing token endpoint", func(m map[string]any) { delete(m, "token_endpoint") },
+			[]string{"token_endpoint", "missing"}},
+		{"missing authorization endpoint", func(m map[string]any) { delete(m, "authorization_endpoint") },
+			[]string{"authorization_endpoint", "missing"}},
+		{"relative token endpoint", func(m map[string]any) { m["token_endpoint"] = "/oauth/token" },
+			[]string{"token_endpoint", "absolute https"}},
+		{"userinfo in token endpoint", func(m map[string]any) {
+			m["token_endpoint"] = "https://admin:hunter2@oauthserver.eclinicalworks.com/token"
+		}, []string{"token_endpoint", "user name or password"}},
+		{"http revocation endpoint", func(m map[string]any) { m["revocation_endpoint"] = "http://x.example/revoke" },
+			[]string{"revocation_endpoint", "clear text"}},
+		{"plain only", func(m map[string]any) { m["code_challenge_methods_supported"] = []string{"plain"} },
+			[]string{"code_challenge_methods_supported", "S256"}},
+		{"no PKCE methods", func(m map[string]any) { delete(m, "code_challenge_methods_supported") },
+			[]string{"code_challenge_methods_supported", "S256"}},
+		{"no client_secret_basic", func(m map[string]any) {
+			m["token_endpoint_auth_methods_supported"] = []string{"private_key_jwt"}
+		}, []string{"token_endpoint_auth_methods_supported", "client_secret_basic"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			m := fixtureMap(t)
+			tt.mutate(m)
+			_, err := ParseConfig(marshal(t, m))
+			if err == nil {
+				t.Fatal("ParseConfig accepted an invalid document")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not mention %q", err, w)
+				}
+			}
+			assertNoSecrets(t, err.Error(), "hunter2")
+		})
+	}
+}
+
+func TestParseConfigAccepts(t *testing.T) {
+	t.Parallel()
+	// The auth-methods rule applies only when the list is published.
+	c := ecwConfig(t, func(m map[string]any) { delete(m, "token_endpoint_auth_methods_supported") })
+	if c.TokenEndpointAuthMethods != nil {
+		t.Errorf("TokenEndpointAuthMethods = %q, want nil", c.TokenEndpointAuthMethods)
+	}
+	if _, err := ParseConfig([]byte("<html>not json</html>")); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
+		t.Errorf("non-JSON document: err = %v", err)
+	}
+}

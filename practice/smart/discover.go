@@ -1,0 +1,64 @@
+package smart
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+)
+
+// maxBody bounds every response body this package reads, so a misbehaving
+// server cannot make the process buffer without limit.
+const maxBody = 1 << 20
+
+// Discover fetches {fhirBase}/.well-known/smart-configuration and parses it
+// with ParseConfig. fhirBase must be an absolute https URL without query or
+// fragment (a trailing slash is tolerated). hc carries the TLS trust and
+// timeouts; nil means http.DefaultClient.
+func Discover(ctx context.Context, hc *http.Client, fhirBase string) (*Config, error) {
+	base, err := NormalizeBase(fhirBase)
+	if err != nil {
+		return nil, err
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	endpoint := base + "/.well-known/smart-configuration"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
+	if err != nil {
+		return nil, fmt.Errorf("building the discovery request for %s: %w", endpoint, err)
+	}
+	req.Header.Set("Accept", "application/json")
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("fetching %s failed (%w): check the address and your network connection", endpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err := readBounded(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("reading %s: %w", endpoint, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		// eCW answers 400 at a host root and only serves the document under
+		// a practice path, so the likeliest cause is a base without the code.
+		return nil, fmt.Errorf("fetching %s answered HTTP %d: check that the FHIR base URL includes the practice code, e.g. https://fhir4.healow.com/fhir/r4/FEIGCD", endpoint, resp.StatusCode)
+	}
+	cfg, err := ParseConfig(body)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", endpoint, err)
+	}
+	return cfg, nil
+}
+
+// readBounded reads at most maxBody bytes and fails, rather than silently
+// truncating, when there is more.
+func readBounded(r io.Reader) ([]byte, error) {
+	b, err := io.ReadAll(io.LimitReader(r, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the response body: %w", err)
+	}
+	if len(b) > maxBody {
+		return nil, fmt.Errorf("the response body is larger than %d bytes, which no SMART server should send", maxBody)
+	}
+	return b, nil
+}

@@ -1,0 +1,82 @@
+package smart
+
+import (
+	"encoding/json"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const fixturePath = "testdata/ecw-smart-configuration.json"
+
+// fixtureMap returns the eCW smart-configuration as a generic map, for tests
+// that change one field before parsing.
+func fixtureMap(t *testing.T) map[string]any {
+	t.Helper()
+	raw, err := os.ReadFile(fixturePath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func marshal(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// ecwConfig parses the fixture, after mutate (if any) has changed it.
+func ecwConfig(t *testing.T, mutate func(map[string]any)) *Config {
+	t.Helper()
+	m := fixtureMap(t)
+	if mutate != nil {
+		mutate(m)
+	}
+	c, err := ParseConfig(marshal(t, m))
+	if err != nil {
+		t.Fatalf("ParseConfig: %v", err)
+	}
+	return c
+}
+
+// fakeClock is an injectable clock the test moves by hand.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newFakeClock() *fakeClock {
+	return &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// assertNoSecrets fails when msg contains any of the sensitive values.
+func assertNoSecrets(t *testing.T, msg string, secrets ...string) {
+	t.Helper()
+	for _, s := range secrets {
+		if s != "" && strings.Contains(msg, s) {
+			t.Errorf("error message leaks a secret value %q: %s", s, msg)
+		}
+	}
+}

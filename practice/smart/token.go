@@ -1,0 +1,108 @@
+package smart
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Client talks to the token endpoint as a confidential symmetric client:
+// HTTP Basic with the client id and secret, each form-urlencoded first as
+// RFC 6749 §2.3.1 requires.
+type Client struct {
+	HTTP         *http.Client // carries TLS trust and timeouts; nil means http.DefaultClient
+	ClientID     string
+	ClientSecret string
+	RedirectURI  string
+
+	// Now is the clock used to turn expires_in into Token.Expiry; nil
+	// means time.Now.
+	Now func() time.Time
+}
+
+// Exchange trades an authorization code and its PKCE verifier for tokens
+// (grant_type=authorization_code).
+func (c *Client) Exchange(ctx context.Context, cfg *Config, code, verifier string) (*Token, error) {
+	switch {
+	case code == "":
+		return nil, errors.New("no authorization code to exchange: paste the address your browser shows after you approve access")
+	case verifier == "":
+		return nil, errors.New("no PKCE verifier for this authorization: start the connection again")
+	case c.RedirectURI == "":
+		return nil, errors.New("no redirect URI is configured: it must match the one registered for the app")
+	}
+	form := url.Values{
+		"grant_type":    {"authorization_code"},
+		"code":          {code},
+		"redirect_uri":  {c.RedirectURI},
+		"code_verifier": {verifier},
+	}
+	return c.post(ctx, cfg, form, code, verifier)
+}
+
+// Refresh trades a refresh token for new tokens (grant_type=refresh_token).
+// eCW rotates refresh tokens, so the caller must store the returned
+// RefreshToken at once when it is not empty.
+func (c *Client) Refresh(ctx context.Context, cfg *Config, refreshToken string) (*Token, error) {
+	if refreshToken == "" {
+		return nil, errors.New("no refresh token is stored for this practice: connect it again")
+	}
+	form := url.Values{
+		"grant_type":    {"refresh_token"},
+		"refresh_token": {refreshToken},
+	}
+	return c.post(ctx, cfg, form, refreshToken)
+}
+
+// post sends form to the token endpoint. secrets are the sensitive values in
+// form, redacted from anything the server echoes back.
+func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets ...string) (*Token, error) {
+	if cfg == nil || cfg.TokenEndpoint == "" {
+		return nil, errors.New("no token_endpoint is known for this practice: discover its smart-configuration first")
+	}
+	// Checked again here, not only in ParseConfig, because a Config can be
+	// built by hand and this request carries the client secret.
+	if _, err := checkHTTPSURL(cfg.TokenEndpoint); err != nil {
+		return nil, fmt.Errorf("token_endpoint: %w", err)
+	}
+	if c.ClientID == "" || c.ClientSecret == "" {
+		return nil, errors.New("the client id or secret is empty: set HEALOW_CLIENT_ID and HEALOW_CLIENT_SECRET")
+	}
+	secrets = append(secrets, c.ClientSecret)
+
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.TokenEndpoint, strings.NewReader(form.Encode()))
+	if err != nil {
+		return nil, fmt.Errorf("building the token request: %w", err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Accept", "application/json")
+	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+
+	hc := c.HTTP
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		// *url.Error quotes the URL and the transport's reason only; the
+		// form body with the code or token is not part of it.
+		return nil, fmt.Errorf("the token request to %s failed (%w): check your network connection and try again", cfg.TokenEndpoint, err)
+	}
+	defer resp.Body.Close()
+	body, err := readBounded(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("token endpoint: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, tokenError(resp.StatusCode, body, secrets...)
+	}
+	now := time.Now
+	if c.Now != nil {
+		now = c.Now
+	}
+	return parseToken(body, now())
+}
