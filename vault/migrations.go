@@ -1,0 +1,101 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// migrations[i] takes the schema from version i to version i+1; the version is SQLite's
+// user_version. Never change a migration that has shipped: append a new one.
+var migrations = []string{
+	// 1: practices and the generation counter.
+	`
+CREATE TABLE practices (
+	id               TEXT PRIMARY KEY,
+	name             TEXT NOT NULL,
+	name_key         TEXT NOT NULL,           -- lower(trim(name)), for case-insensitive uniqueness
+	fhir_base_url    TEXT NOT NULL,
+	patient_id       TEXT NOT NULL,
+	scopes           TEXT NOT NULL,           -- JSON list of granted scopes, or null
+	token_expiry     TEXT,                    -- RFC 3339 UTC; NULL for the zero time
+	created_at       TEXT NOT NULL,
+	updated_at       TEXT NOT NULL,
+	last_refresh     TEXT,
+	smart_config     BLOB,                    -- raw JSON of .well-known/smart-configuration
+	smart_fetched_at TEXT
+) STRICT;
+CREATE UNIQUE INDEX practices_name_key ON practices (name_key);
+CREATE TABLE generation (
+	id    INTEGER PRIMARY KEY CHECK (id = 1),
+	value INTEGER NOT NULL
+) STRICT;
+INSERT INTO generation (id, value) VALUES (1, 0);
+`,
+}
+
+// migrate brings the schema up to date. Each migration runs in its own write transaction that
+// re-reads the version after taking the lock, so processes opening a new file at the same time
+// apply each migration exactly once, and re-opening an up-to-date file changes nothing.
+func migrate(ctx context.Context, db *sql.DB) error {
+	v, err := schemaVersion(ctx, db)
+	if err != nil {
+		return err
+	}
+	if v == len(migrations) {
+		return nil // the common case: no write lock needed
+	}
+	for {
+		done, err := migrateOne(ctx, db)
+		if err != nil || done {
+			return err
+		}
+	}
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func schemaVersion(ctx context.Context, q queryer) (int, error) {
+	var v int
+	if err := q.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	if v > len(migrations) {
+		return v, fmt.Errorf("schema version %d is newer than this healow understands (%d): upgrade healow", v, len(migrations))
+	}
+	return v, nil
+}
+
+// migrateOne applies the next pending migration, or reports done when there is none.
+func migrateOne(ctx context.Context, db *sql.DB) (done bool, err error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return false, fmt.Errorf("begin migration: %w", err)
+	}
+	defer func() {
+		if err != nil || done {
+			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+	}()
+	v, err := schemaVersion(ctx, tx)
+	if err != nil {
+		return false, err
+	}
+	if v == len(migrations) {
+		return true, nil // another process got there first
+	}
+	if _, err := tx.ExecContext(ctx, migrations[v]); err != nil {
+		return false, fmt.Errorf("apply migration %d: %w", v+1, err)
+	}
+	// PRAGMA takes no bound parameters; v+1 is an int we computed.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1)); err != nil {
+		return false, fmt.Errorf("record schema version %d: %w", v+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return false, fmt.Errorf("commit migration %d: %w", v+1, err)
+	}
+	return false, nil
+}

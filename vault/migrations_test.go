@@ -1,0 +1,138 @@
+package vault
+
+import (
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+)
+
+func userVersion(t *testing.T, db *sql.DB) int {
+	t.Helper()
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestReopenIsIdempotent(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	p := samplePractice("Acme")
+	for i := range 3 {
+		s, err := Open(path)
+		if err != nil {
+			t.Fatalf("open #%d: %v", i+1, err)
+		}
+		if v := userVersion(t, s.db); v != len(migrations) {
+			t.Errorf("open #%d: user_version = %d, want %d", i+1, v, len(migrations))
+		}
+		if i == 0 {
+			if err := s.Save(t.Context(), p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := s.Get(t.Context(), p.ID); err != nil || got.Name != p.Name {
+			t.Errorf("open #%d: Get = %+v, %v; want the practice saved by the first", i+1, got, err)
+		}
+		if g, err := s.Generation(t.Context()); err != nil || g != 1 {
+			t.Errorf("open #%d: Generation = %d, %v; reopening must not change it", i+1, g, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestOpenRefusesNewerSchema(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// What a future healow with one more migration would leave behind.
+	if _, err := s.db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, len(migrations)+1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s, err = Open(path)
+	if err == nil {
+		_ = s.Close()
+		t.Fatal("Open of a newer schema succeeded")
+	}
+	if !strings.Contains(err.Error(), "upgrade healow") {
+		t.Errorf("err = %v, want it to say to upgrade healow", err)
+	}
+}
+
+func TestConnectionSettings(t *testing.T) {
+	t.Parallel()
+	s := openTestStore(t, nil)
+	// Hold several connections at once so the check covers more than one pooled connection.
+	conns := make([]*sql.Conn, maxConns)
+	for i := range conns {
+		c, err := s.db.Conn(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns[i] = c
+	}
+	for i, c := range conns {
+		settings := []struct {
+			pragma string
+			want   string
+		}{
+			{"journal_mode", "wal"},
+			{"busy_timeout", "5000"},
+			{"foreign_keys", "1"},
+		}
+		for _, st := range settings {
+			var got string
+			if err := c.QueryRowContext(t.Context(), "PRAGMA "+st.pragma).Scan(&got); err != nil {
+				t.Fatal(err)
+			}
+			if got != st.want {
+				t.Errorf("connection %d: PRAGMA %s = %s, want %s", i, st.pragma, got, st.want)
+			}
+		}
+	}
+}
+
+// TestConcurrentOpenOfNewFile has several openers race to create and migrate one new file, as
+// several healow processes starting together would. The migration inserts the generation row,
+// so applying it twice would fail.
+func TestConcurrentOpenOfNewFile(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "new", "tokens.db")
+	const openers = 6
+	stores := make([]*Store, openers)
+	errs := make([]error, openers)
+	var wg sync.WaitGroup
+	for i := range openers {
+		wg.Go(func() { stores[i], errs[i] = Open(path) })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("opener %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var rows int
+	if err := stores[0].db.QueryRow(`SELECT count(*) FROM generation`).Scan(&rows); err != nil {
+		t.Fatal(err)
+	}
+	if rows != 1 {
+		t.Errorf("generation has %d rows, want 1", rows)
+	}
+	if v := userVersion(t, stores[0].db); v != len(migrations) {
+		t.Errorf("user_version = %d, want %d", v, len(migrations))
+	}
+}
