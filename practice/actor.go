@@ -1,0 +1,202 @@
+// Package practice runs one actor per connected practice. The actor alone owns that practice's
+// SMART configuration, access token, rate limiter and circuit breaker; callers reach it only
+// through the typed methods below, which exchange messages with its loop.
+package practice
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// Defaults for Options fields left zero.
+const (
+	DefaultRequestsPerMinute = 250 // eCW's limit per practice base URL, token requests included
+	DefaultRefreshBefore     = 60 * time.Second
+	DefaultMaxBody           = 16 << 20
+	DefaultConfigMaxAge      = 24 * time.Hour
+	retryRefreshAfter        = 30 * time.Second
+)
+
+// Options are what every practice actor shares: where secrets and metadata live and how to reach
+// the network.
+type Options struct {
+	Store   *vault.Store
+	Secrets vault.Secrets
+	// OAuth is the registered client; its HTTP client also fetches smart-configurations.
+	OAuth *smart.Client
+	// HTTP sends FHIR requests. The actor adds a redirect policy that never leaves the base.
+	HTTP   *http.Client
+	Now    func() time.Time
+	Logger *slog.Logger
+
+	RequestsPerMinute int
+	RefreshBefore     time.Duration
+	MaxBody           int64
+	ConfigMaxAge      time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.HTTP == nil {
+		o.HTTP = http.DefaultClient
+	}
+	if o.RequestsPerMinute == 0 {
+		o.RequestsPerMinute = DefaultRequestsPerMinute
+	}
+	if o.RefreshBefore == 0 {
+		o.RefreshBefore = DefaultRefreshBefore
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.ConfigMaxAge == 0 {
+		o.ConfigMaxAge = DefaultConfigMaxAge
+	}
+	return o
+}
+
+// Actor is one practice's actor. It is a suture service: Serve rebuilds its state from the store
+// and the keychain each time it starts.
+type Actor struct {
+	id    string
+	opts  Options
+	log   *slog.Logger
+	inbox chan request
+	gone  chan struct{}
+	once  sync.Once
+
+	restarts int // touched only by Serve, which suture never runs twice at once
+}
+
+// New returns the actor for the stored practice id. It does nothing until Serve runs.
+func New(id string, opts Options) *Actor {
+	opts = opts.withDefaults()
+	return &Actor{
+		id:    id,
+		opts:  opts,
+		log:   opts.Logger.With("practice", id),
+		inbox: make(chan request),
+		gone:  make(chan struct{}),
+	}
+}
+
+// ID is the stored practice id.
+func (a *Actor) ID() string { return a.id }
+
+// String names the actor in supervisor events.
+func (a *Actor) String() string { return "practice " + a.id }
+
+// Close tells waiting and future callers that this actor will not answer again. The registry
+// calls it when it removes the actor from the tree.
+func (a *Actor) Close() { a.once.Do(func() { close(a.gone) }) }
+
+// Fetch performs one FHIR read or search and returns the 2xx answer; any other status is a
+// *FHIRError. A 401 leads to one token refresh and one retry.
+func (a *Actor) Fetch(ctx context.Context, req Request) (*Response, error) {
+	if err := req.Validate(); err != nil {
+		return nil, err
+	}
+	m := &fetchMsg{ctx: ctx, req: req, reply: make(chan fetchReply, 1)}
+	r, err := call(ctx, a, m, m.reply)
+	if err != nil {
+		return nil, err
+	}
+	return r.resp, r.err
+}
+
+// Info describes the connection: who the patient is and what was granted.
+func (a *Actor) Info(ctx context.Context) (Info, error) {
+	m := &infoMsg{reply: make(chan Info, 1)}
+	return call(ctx, a, m, m.reply)
+}
+
+// Health is answered from the actor's own state at once, even while requests are in flight.
+func (a *Actor) Health(ctx context.Context) (Health, error) {
+	m := &healthMsg{reply: make(chan Health, 1)}
+	return call(ctx, a, m, m.reply)
+}
+
+// Reload tells the actor that its stored metadata or secrets changed (another process refreshed
+// or reconnected the practice). It returns once the actor has taken the message.
+func (a *Actor) Reload(ctx context.Context) error {
+	_, err := call[struct{}](ctx, a, reloadMsg{}, nil)
+	return err
+}
+
+// call sends m and, when reply is not nil, waits for the answer. Both steps give up when the
+// caller does or the actor is gone; the reply channel's buffer of one lets the actor answer a
+// caller that left without blocking.
+func call[T any](ctx context.Context, a *Actor, m request, reply chan T) (T, error) {
+	var zero T
+	select {
+	case a.inbox <- m:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-a.gone:
+		return zero, ErrStopped
+	}
+	if reply == nil {
+		return zero, nil
+	}
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-a.gone:
+		return zero, ErrStopped
+	}
+}
+
+// request is the closed set of messages a caller can send to the actor.
+type request interface{ isRequest() }
+
+type fetchMsg struct {
+	ctx      context.Context
+	req      Request
+	reply    chan fetchReply
+	attempts int
+}
+
+type fetchReply struct {
+	resp *Response
+	err  error
+}
+
+type infoMsg struct{ reply chan Info }
+type healthMsg struct{ reply chan Health }
+type reloadMsg struct{}
+
+func (*fetchMsg) isRequest()  {}
+func (*infoMsg) isRequest()   {}
+func (*healthMsg) isRequest() {}
+func (reloadMsg) isRequest()  {}
+
+// Response is a 2xx answer from the practice's FHIR server.
+type Response struct {
+	Status      int
+	ContentType string
+	Body        []byte
+}
+
+// Info describes a connected practice and its patient. Nothing in it is secret.
+type Info struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	FHIRBaseURL string    `json:"fhir_base_url"`
+	PatientID   string    `json:"patient_id"`
+	Scopes      []string  `json:"scopes"`
+	TokenExpiry time.Time `json:"token_expiry"`
+	State       State     `json:"state"`
+}

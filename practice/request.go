@@ -1,0 +1,143 @@
+package practice
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Request is one FHIR read or search, relative to a practice's base URL. Exactly one form is used:
+//   - Metadata: the practice's CapabilityStatement, GET {base}/metadata (cached by the actor);
+//   - Next: a paging link the server returned (it must point inside the practice's own base);
+//   - Resource and ID: a read, GET {base}/{Resource}/{ID};
+//   - Resource alone: a search, GET {base}/{Resource}?{Params}.
+type Request struct {
+	Resource string
+	ID       string
+	Params   url.Values
+	Next     string
+	Metadata bool
+
+	// ForPatient adds patient=<connected patient> to a search that names no patient, subject
+	// or _id, for the resource types that take a patient search parameter.
+	ForPatient bool
+	// Accept overrides the Accept header (default application/fhir+json).
+	Accept string
+}
+
+var (
+	// FHIR R4 id rule: https://hl7.org/fhir/R4/datatypes.html#id
+	idPattern = regexp.MustCompile(`^[A-Za-z0-9\-.]{1,64}$`)
+	// A search parameter name, with modifiers and chains (code:text, subject:Patient.name).
+	paramPattern = regexp.MustCompile(`^_?[A-Za-z][A-Za-z0-9_\-.:]{0,99}$`)
+)
+
+// maxParamValue bounds one search value: FHIR servers cap URLs at a few KiB, and a longer value
+// is a mistake, not a query.
+const maxParamValue = 1024
+
+// Validate checks the request's shape without a base URL: the resource type against FHIR R4,
+// the id against FHIR's id rule, and every search parameter name. Errors name the field and
+// the rule.
+func (r Request) Validate() error {
+	if r.Metadata {
+		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 || r.Next != "" {
+			return fmt.Errorf("metadata: the CapabilityStatement takes no resource, id, params or next")
+		}
+		return nil
+	}
+	if r.Next != "" {
+		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 {
+			return fmt.Errorf("next: give either a next link or a resource with id/params, not both")
+		}
+		return nil
+	}
+	if !IsResourceType(r.Resource) {
+		return fmt.Errorf("resource: %q is not a FHIR R4 resource type (for example Patient, Observation, Condition)", r.Resource)
+	}
+	if r.ID != "" {
+		if !idPattern.MatchString(r.ID) {
+			return fmt.Errorf("id: %q is not a FHIR id (1-64 characters: letters, digits, '-' and '.')", r.ID)
+		}
+		if len(r.Params) > 0 {
+			return fmt.Errorf("params: a read by id takes no search parameters")
+		}
+		return nil
+	}
+	for name, values := range r.Params {
+		if !paramPattern.MatchString(name) {
+			return fmt.Errorf("params: %q is not a search parameter name (letters, digits, '_', '-', '.', ':')", name)
+		}
+		for _, v := range values {
+			if len(v) > maxParamValue {
+				return fmt.Errorf("params.%s: a value is longer than %d characters", name, maxParamValue)
+			}
+			if strings.ContainsAny(v, "\x00\r\n") {
+				return fmt.Errorf("params.%s: a value contains a control character", name)
+			}
+		}
+	}
+	return nil
+}
+
+// URL resolves the request against base (already normalised, no trailing slash). A next link is
+// accepted only when it stays inside base: same scheme, host, port and path prefix, so that a
+// bearer token is never sent anywhere else.
+func (r Request) URL(base string, patientID string) (string, error) {
+	if err := r.Validate(); err != nil {
+		return "", err
+	}
+	if r.Metadata {
+		return base + "/metadata", nil
+	}
+	if r.Next != "" {
+		return InsideBase(base, r.Next)
+	}
+	if r.ID != "" {
+		return base + "/" + r.Resource + "/" + r.ID, nil
+	}
+	q := url.Values{}
+	for k, v := range r.Params {
+		q[k] = append([]string(nil), v...)
+	}
+	if r.ForPatient && patientID != "" && patientSearch[r.Resource] &&
+		q.Get("patient") == "" && q.Get("subject") == "" && q.Get("_id") == "" {
+		q.Set("patient", patientID)
+	}
+	if len(q) == 0 {
+		return base + "/" + r.Resource, nil
+	}
+	return base + "/" + r.Resource + "?" + q.Encode(), nil
+}
+
+// InsideBase returns link when it points inside base and an error otherwise.
+func InsideBase(base, link string) (string, error) {
+	b, err := url.Parse(base)
+	if err != nil {
+		return "", fmt.Errorf("practice base URL: %w", err)
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return "", fmt.Errorf("next: not a URL: %w", err)
+	}
+	if !u.IsAbs() {
+		return "", fmt.Errorf("next: %q is not an absolute URL; pass the Bundle's link[next].url as it is", link)
+	}
+	prefix := strings.TrimSuffix(b.EscapedPath(), "/") + "/"
+	path := u.EscapedPath()
+	if u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Fragment != "" ||
+		!strings.HasPrefix(path, prefix) || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") {
+		return "", fmt.Errorf("%w: next link is outside the practice's FHIR base %s; refusing to send the practice's token there", ErrOutsideBase, base)
+	}
+	return u.String(), nil
+}
+
+// patientSearch lists the resource types whose searches take a patient parameter on eCW.
+var patientSearch = map[string]bool{
+	"AllergyIntolerance": true, "CarePlan": true, "CareTeam": true, "Condition": true,
+	"Coverage": true, "Device": true, "DiagnosticReport": true, "DocumentReference": true,
+	"Encounter": true, "Goal": true, "Immunization": true, "MedicationRequest": true,
+	"Observation": true, "Procedure": true, "ServiceRequest": true, "MedicationDispense": true,
+	"Specimen": true, "QuestionnaireResponse": true,
+}
