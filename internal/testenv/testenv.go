@@ -1,0 +1,119 @@
+// Package testenv assembles what the tests of several packages share: the sandbox, a store on
+// disk, secrets in memory, and a running supervisor tree wired to them.
+package testenv
+
+import (
+	"context"
+	"crypto/tls"
+	"log/slog"
+	"net/http"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// Env is a sandbox and a running tree that reads from it.
+type Env struct {
+	Sandbox   *sandbox.Server
+	Store     *vault.Store
+	Secrets   *vault.Memory
+	HTTP      *http.Client
+	Tree      *supervisor.Tree
+	Connector *practice.Connector
+	Logger    *slog.Logger
+}
+
+// Options adjust an Env.
+type Options struct {
+	Sandbox  sandbox.Options
+	Practice practice.Options // Store, Secrets, OAuth and HTTP are filled in
+	Logger   *slog.Logger
+	// Now, when set, is the one clock of the sandbox, the token client and the actors, so a test
+	// can move time for all of them at once.
+	Now func() time.Time
+}
+
+// Start runs a sandbox and a tree until the test ends.
+func Start(t testing.TB, o Options) *Env {
+	t.Helper()
+	if o.Now != nil {
+		o.Sandbox.Now, o.Practice.Now = o.Now, o.Now
+	}
+	sb, err := sandbox.Start(o.Sandbox)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	store, err := vault.Open(filepath.Join(t.TempDir(), "tokens.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	client, def := o.Sandbox.Client, sandbox.DefaultClient()
+	if client.ID == "" {
+		client.ID, client.Secret = def.ID, def.Secret
+	}
+	if len(client.RedirectURIs) == 0 {
+		client.RedirectURIs = def.RedirectURIs
+	}
+	hc := &http.Client{
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}},
+		Timeout:   30 * time.Second,
+	}
+	secrets := vault.NewMemory()
+	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: o.Now}
+	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(o.Now), Now: o.Now}
+	po := o.Practice
+	po.Store, po.Secrets, po.OAuth, po.HTTP = store, secrets, oauth, hc
+	if po.Logger == nil {
+		po.Logger = o.Logger
+	}
+	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Logger: o.Logger, PollInterval: 20 * time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { tree.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return &Env{Sandbox: sb, Store: store, Secrets: secrets, HTTP: hc, Tree: tree, Connector: conn, Logger: o.Logger}
+}
+
+// Connect runs the SMART launch for a sandbox practice as the patient would, through the
+// connector (not the registry), and returns what was stored.
+func (e *Env) Connect(t testing.TB, p sandbox.Practice) vault.Practice {
+	t.Helper()
+	ctx := context.Background()
+	auth, err := e.Connector.Begin(ctx, p.Name, p.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect, err := e.Sandbox.Consent(ctx, auth.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := e.Connector.Complete(ctx, redirect, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored
+}
+
+// Actor waits until the registry serves the practice (it polls the store) and returns its actor.
+func (e *Env) Actor(t testing.TB, key string) *practice.Actor {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a, err := e.Tree.Registry.Lookup(context.Background(), key)
+		if err == nil {
+			return a
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("practice %q never served: %v", key, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

@@ -1,0 +1,129 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// healthWait bounds how long Health waits for one actor; an actor that does not answer in time
+// is reported as restarting rather than holding up the others.
+const healthWait = 2 * time.Second
+
+// Lookup finds a practice's actor by id or by name (case-insensitive). An empty key means "the
+// only one", and is an error when zero or several practices are connected.
+func (r *Registry) Lookup(ctx context.Context, key string) (*practice.Actor, error) {
+	m := &lookupMsg{key: key, reply: make(chan lookupReply, 1)}
+	rep, err := ask(ctx, r, m, m.reply)
+	if err != nil {
+		return nil, err
+	}
+	return rep.actor, rep.err
+}
+
+// Actors lists every practice actor, ordered by practice name.
+func (r *Registry) Actors(ctx context.Context) ([]*practice.Actor, error) {
+	m := &actorsMsg{reply: make(chan []*practice.Actor, 1)}
+	return ask(ctx, r, m, m.reply)
+}
+
+// Infos describes every connected practice, ordered by name.
+func (r *Registry) Infos(ctx context.Context) ([]practice.Info, error) {
+	return fanOut(ctx, r, func(ctx context.Context, a *practice.Actor) (practice.Info, error) {
+		i, err := a.Info(ctx)
+		if err != nil {
+			return practice.Info{ID: a.ID(), State: "restarting"}, nil
+		}
+		return i, nil
+	})
+}
+
+// Health collects every actor's health at once. An actor that cannot answer (it is
+// restarting) is reported as such.
+func (r *Registry) Health(ctx context.Context) ([]practice.Health, error) {
+	return fanOut(ctx, r, func(ctx context.Context, a *practice.Actor) (practice.Health, error) {
+		h, err := a.Health(ctx)
+		if err != nil {
+			return practice.Health{ID: a.ID(), State: "restarting", LastError: err.Error()}, nil
+		}
+		return h, nil
+	})
+}
+
+// BeginConnect starts a SMART launch for a practice; see practice.Connector.Begin.
+func (r *Registry) BeginConnect(ctx context.Context, name, fhirBase string) (practice.Authorization, error) {
+	if r.opts.Connector == nil {
+		return practice.Authorization{}, errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
+	}
+	return r.opts.Connector.Begin(ctx, name, fhirBase)
+}
+
+// CompleteConnect finishes a launch and serves the practice at once.
+func (r *Registry) CompleteConnect(ctx context.Context, input, state string) (practice.Info, error) {
+	if r.opts.Connector == nil {
+		return practice.Info{}, errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
+	}
+	p, err := r.opts.Connector.Complete(ctx, input, state)
+	if err != nil {
+		return practice.Info{}, err
+	}
+	if err := r.Sync(ctx); err != nil {
+		return practice.Info{}, err
+	}
+	a, err := r.Lookup(ctx, p.ID)
+	if err != nil {
+		return practice.Info{}, err
+	}
+	return a.Info(ctx)
+}
+
+// Sync reads the store now instead of at the next poll.
+func (r *Registry) Sync(ctx context.Context) error {
+	m, err := r.read(ctx, -1)
+	if err != nil {
+		return err
+	}
+	_, err = ask[struct{}](ctx, r, m, nil)
+	return err
+}
+
+func ask[T any](ctx context.Context, r *Registry, m regMsg, reply chan T) (T, error) {
+	var zero T
+	select {
+	case r.inbox <- m:
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+	if reply == nil {
+		return zero, nil
+	}
+	select {
+	case v := <-reply:
+		return v, nil
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	}
+}
+
+// fanOut asks every actor at once, so one slow actor costs healthWait, not one per practice.
+func fanOut[T any](ctx context.Context, r *Registry, f func(context.Context, *practice.Actor) (T, error)) ([]T, error) {
+	actors, err := r.Actors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, len(actors))
+	errs := make([]error, len(actors))
+	var wg sync.WaitGroup
+	for i, a := range actors {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(ctx, healthWait)
+			defer cancel()
+			out[i], errs[i] = f(ctx, a)
+		})
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
+}

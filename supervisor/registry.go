@@ -1,0 +1,228 @@
+package supervisor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/thejerf/suture/v4"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// ErrUnknownPractice: no connected practice has that name or id.
+var ErrUnknownPractice = errors.New("unknown practice")
+
+// Registry maps practice ids to their actors. It is itself an actor: its map is touched only by
+// its Serve goroutine, and callers send it messages.
+type Registry struct {
+	opts      Options
+	log       *slog.Logger
+	practices *suture.Supervisor
+	inbox     chan regMsg
+
+	// Kept across restarts of Serve, since the actors outlive them in their own supervisor.
+	entries map[string]*entry
+	gen     int64
+}
+
+type entry struct {
+	actor *practice.Actor
+	token suture.ServiceToken
+	name  string
+	stamp string // changes when the stored row changes
+}
+
+func newRegistry(opts Options, practices *suture.Supervisor) *Registry {
+	return &Registry{
+		opts:      opts,
+		log:       opts.Logger.With("service", "registry"),
+		practices: practices,
+		inbox:     make(chan regMsg),
+		entries:   map[string]*entry{},
+		gen:       -1,
+	}
+}
+
+func (r *Registry) String() string { return "registry" }
+
+type regMsg interface{ isRegMsg() }
+
+type lookupMsg struct {
+	key   string
+	reply chan lookupReply
+}
+type lookupReply struct {
+	actor *practice.Actor
+	err   error
+}
+type actorsMsg struct{ reply chan []*practice.Actor }
+type syncMsg struct {
+	rows      []vault.Practice
+	gen       int64
+	unchanged bool
+	fromPoll  bool
+	err       error
+}
+
+func (*lookupMsg) isRegMsg() {}
+func (*actorsMsg) isRegMsg() {}
+func (*syncMsg) isRegMsg()   {}
+
+// Serve keeps the set of actors equal to the set of stored practices: at start, then whenever
+// the store's generation moves (another process connected, refreshed or removed a practice).
+func (r *Registry) Serve(ctx context.Context) error {
+	m, err := r.read(ctx, -1)
+	if err != nil {
+		return err
+	}
+	r.sync(ctx, m)
+	tick := time.NewTicker(r.opts.PollInterval)
+	defer tick.Stop()
+	polling := false
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+			if polling {
+				continue
+			}
+			polling = true
+			go func(known int64) { // the store may be busy: never wait for it in the loop
+				m, err := r.read(ctx, known)
+				if err != nil {
+					m = &syncMsg{err: err}
+				}
+				m.fromPoll = true
+				select {
+				case r.inbox <- m:
+				case <-ctx.Done():
+				}
+			}(r.gen)
+		case m := <-r.inbox:
+			if s, ok := m.(*syncMsg); ok && s.fromPoll {
+				polling = false
+			}
+			r.handle(ctx, m)
+		}
+	}
+}
+
+// read returns the stored practices when the store's generation differs from known, and a
+// message with no rows otherwise.
+func (r *Registry) read(ctx context.Context, known int64) (*syncMsg, error) {
+	store := r.opts.Practice.Store
+	gen, err := store.Generation(ctx)
+	if err != nil || gen == known {
+		return &syncMsg{gen: known, unchanged: true}, err
+	}
+	rows, err := store.List(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &syncMsg{rows: rows, gen: gen}, nil
+}
+
+func (r *Registry) handle(ctx context.Context, m regMsg) {
+	switch m := m.(type) {
+	case *lookupMsg:
+		a, err := r.lookup(m.key)
+		m.reply <- lookupReply{a, err}
+	case *actorsMsg:
+		m.reply <- r.sorted()
+	case *syncMsg:
+		r.sync(ctx, m)
+	}
+}
+
+func (r *Registry) sync(ctx context.Context, m *syncMsg) {
+	if m.err != nil {
+		r.log.Warn("reading the store failed", "err", m.err)
+		return
+	}
+	if m.unchanged {
+		return
+	}
+	seen := map[string]bool{}
+	for _, p := range m.rows {
+		seen[p.ID] = true
+		stamp := fmt.Sprint(p.UpdatedAt.UnixNano(), p.TokenExpiry.UnixNano(), p.LastRefresh.UnixNano(), p.Name)
+		e, ok := r.entries[p.ID]
+		if !ok {
+			a := practice.New(p.ID, r.opts.Practice)
+			r.entries[p.ID] = &entry{actor: a, token: r.practices.Add(a), name: p.Name, stamp: stamp}
+			r.log.Info("serving practice", "practice", p.ID, "name", p.Name)
+			continue
+		}
+		if e.stamp != stamp {
+			e.stamp, e.name = stamp, p.Name
+			go func() { // an actor that is restarting must not hold up the registry
+				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				defer cancel()
+				_ = e.actor.Reload(ctx)
+			}()
+		}
+	}
+	for id, e := range r.entries {
+		if !seen[id] {
+			r.log.Info("practice removed from the store; stopping its actor", "practice", id)
+			_ = r.practices.Remove(e.token)
+			e.actor.Close()
+			delete(r.entries, id)
+		}
+	}
+	r.gen = m.gen
+}
+
+func (r *Registry) sorted() []*practice.Actor {
+	out := make([]*practice.Actor, 0, len(r.entries))
+	for _, e := range r.entries {
+		out = append(out, e.actor)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		return r.entries[out[i].ID()].name < r.entries[out[j].ID()].name
+	})
+	return out
+}
+
+func (r *Registry) lookup(key string) (*practice.Actor, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		switch len(r.entries) {
+		case 0:
+			return nil, fmt.Errorf("%w: no practice is connected yet; connect one with the connect_practice tool or `healow connect`", ErrUnknownPractice)
+		case 1:
+			for _, e := range r.entries {
+				return e.actor, nil
+			}
+		}
+		return nil, fmt.Errorf("%w: %d practices are connected (%s); say which one with `practice`", ErrUnknownPractice, len(r.entries), r.names())
+	}
+	if e, ok := r.entries[key]; ok {
+		return e.actor, nil
+	}
+	for _, e := range r.entries {
+		if strings.EqualFold(e.name, key) {
+			return e.actor, nil
+		}
+	}
+	return nil, fmt.Errorf("%w %q: the connected practices are %s", ErrUnknownPractice, key, r.names())
+}
+
+func (r *Registry) names() string {
+	var names []string
+	for _, e := range r.entries {
+		names = append(names, fmt.Sprintf("%q", e.name))
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
+}

@@ -1,0 +1,77 @@
+// Package supervisor runs the suture tree: a registry that maps practice ids to practice actors,
+// and a sub-supervisor under which each actor runs, restarted with backoff when it fails.
+package supervisor
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/thejerf/suture/v4"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// Options configure the tree.
+type Options struct {
+	// Practice is what every actor shares (store, keychain, HTTP clients).
+	Practice practice.Options
+	// Connector runs SMART launches for connect_practice and complete_oauth.
+	Connector *practice.Connector
+	Logger    *slog.Logger
+	// PollInterval is how often the store is checked for practices connected or changed by
+	// another process. Zero means one second.
+	PollInterval time.Duration
+}
+
+// Tree is the root of the service tree:
+//
+//	healow
+//	├── registry
+//	└── practices
+//	    └── practice pr_…
+type Tree struct {
+	root     *suture.Supervisor
+	Registry *Registry
+}
+
+// New builds the tree. Nothing runs until Serve.
+func New(opts Options) *Tree {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.PollInterval == 0 {
+		opts.PollInterval = time.Second
+	}
+	if opts.Practice.Logger == nil {
+		opts.Practice.Logger = opts.Logger
+	}
+	hook := eventHook(opts.Logger)
+	root := suture.New("healow", suture.Spec{EventHook: hook})
+	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
+	reg := newRegistry(opts, practices)
+	root.Add(reg)
+	root.Add(practices)
+	return &Tree{root: root, Registry: reg}
+}
+
+// Serve runs the tree until ctx ends.
+func (t *Tree) Serve(ctx context.Context) error { return t.root.Serve(ctx) }
+
+// eventHook sends suture's events to slog at levels that match what they mean.
+func eventHook(log *slog.Logger) suture.EventHook {
+	return func(e suture.Event) {
+		switch e := e.(type) {
+		case suture.EventServicePanic:
+			log.Error("service panicked", "service", e.ServiceName, "restarting", e.Restarting, "panic", e.PanicMsg)
+		case suture.EventServiceTerminate:
+			log.Warn("service stopped", "service", e.ServiceName, "restarting", e.Restarting, "err", e.Err)
+		case suture.EventBackoff:
+			log.Warn("supervisor backing off after repeated failures", "supervisor", e.SupervisorName)
+		case suture.EventResume:
+			log.Info("supervisor resuming", "supervisor", e.SupervisorName)
+		case suture.EventStopTimeout:
+			log.Error("service did not stop in time", "service", e.ServiceName)
+		}
+	}
+}
