@@ -1,0 +1,75 @@
+package mcp
+
+import (
+	"context"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// practiceOut describes one connected practice to the model.
+type practiceOut struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	FHIRBaseURL string    `json:"fhir_base_url"`
+	PatientID   string    `json:"patient_id"`
+	Scopes      []string  `json:"scopes" jsonschema:"the scopes the practice granted"`
+	TokenExpiry time.Time `json:"token_expiry" jsonschema:"when the current access token expires; it is renewed on its own"`
+	State       string    `json:"state" jsonschema:"ready, refreshing, needs-reconnect, circuit-open, degraded or restarting"`
+}
+
+func toOut(i practice.Info) practiceOut {
+	return practiceOut{ID: i.ID, Name: i.Name, FHIRBaseURL: i.FHIRBaseURL, PatientID: i.PatientID,
+		Scopes: i.Scopes, TokenExpiry: i.TokenExpiry, State: string(i.State)}
+}
+
+type listIn struct{}
+
+type listOut struct {
+	Practices []practiceOut `json:"practices"`
+}
+
+type whoamiIn struct {
+	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+}
+
+func (t *tools) addPractices(s *sdk.Server) {
+	sdk.AddTool(s, &sdk.Tool{
+		Name:        "list_practices",
+		Title:       "List connected practices",
+		Description: "Lists the connected practices with their id, FHIR base URL, patient id, granted scopes, token expiry and state.",
+		Annotations: readOnly("List connected practices"),
+	}, t.list)
+	sdk.AddTool(s, &sdk.Tool{
+		Name:        "whoami",
+		Title:       "Who is connected",
+		Description: "Tells which patient a practice authorized, which scopes it granted and when the access token expires.",
+		Annotations: readOnly("Who is connected"),
+	}, t.whoami)
+}
+
+func (t *tools) list(ctx context.Context, _ *sdk.CallToolRequest, _ listIn) (*sdk.CallToolResult, listOut, error) {
+	infos, err := t.reg.Infos(ctx)
+	if err != nil {
+		return nil, listOut{}, explain(err)
+	}
+	out := listOut{Practices: []practiceOut{}}
+	for _, i := range infos {
+		out.Practices = append(out.Practices, toOut(i))
+	}
+	return nil, out, nil
+}
+
+func (t *tools) whoami(ctx context.Context, _ *sdk.CallToolRequest, in whoamiIn) (*sdk.CallToolResult, practiceOut, error) {
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, practiceOut{}, explain(err)
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		return nil, practiceOut{}, explain(err)
+	}
+	return nil, toOut(info), nil
+}

@@ -1,0 +1,43 @@
+// Package mcp exposes the practices as MCP tools. Handlers are thin: they validate input, ask
+// the registry or one practice actor, and shape the reply. No SDK type leaves this package.
+package mcp
+
+import (
+	_ "embed"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/supervisor"
+)
+
+//go:embed instructions.md
+var instructions string
+
+// Version is reported to MCP clients; cmd/healow sets it from the build.
+var Version = "dev"
+
+// NewServer returns an MCP server whose tools read from the practices in reg.
+func NewServer(reg *supervisor.Registry) *sdk.Server {
+	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
+		&sdk.ServerOptions{Instructions: instructions})
+	t := &tools{reg: reg}
+	t.addConnect(s)
+	t.addPractices(s)
+	t.addFHIR(s)
+	return s
+}
+
+type tools struct{ reg *supervisor.Registry }
+
+func ptr[T any](v T) *T { return &v }
+
+// readOnly and the others are the annotations every tool carries, set explicitly.
+func readOnly(title string) *sdk.ToolAnnotations {
+	return &sdk.ToolAnnotations{Title: title, ReadOnlyHint: true, IdempotentHint: true,
+		DestructiveHint: ptr(false), OpenWorldHint: ptr(true)}
+}
+
+func writes(title string, idempotent bool) *sdk.ToolAnnotations {
+	return &sdk.ToolAnnotations{Title: title, ReadOnlyHint: false, IdempotentHint: idempotent,
+		DestructiveHint: ptr(false), OpenWorldHint: ptr(true)}
+}
