@@ -1,0 +1,143 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/internal/testenv"
+)
+
+// user plays the person at the browser for one healow connect.
+type user func(t *testing.T, env *testenv.Env, authorizeURL string, paste io.Writer)
+
+// consentAndFollow consents at the sandbox and lets the browser follow the redirect to the
+// loopback listener.
+func consentAndFollow(t *testing.T, env *testenv.Env, u string, _ io.Writer) {
+	redirect, err := env.Sandbox.Consent(context.Background(), u)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	resp, err := http.Get(redirect)
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	resp.Body.Close()
+}
+
+// consentAndPaste consents and pastes the whole redirect URL.
+func consentAndPaste(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
+	redirect, err := env.Sandbox.Consent(context.Background(), u)
+	if err != nil {
+		t.Error(err)
+	}
+	io.WriteString(paste, redirect+"\n")
+}
+
+func TestConnectCommand(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		loopback bool
+		faults   sandbox.Faults
+		user     user
+		timeout  time.Duration
+		want     string // in stdout on success, in the error otherwise
+		wantErr  bool
+	}{
+		{name: "loopback", loopback: true, user: consentAndFollow, want: "Connected \"Sunrise Family Medicine\""},
+		{name: "paste the redirect URL", user: consentAndPaste, want: "Connected"},
+		{name: "paste a bare code", user: func(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
+			redirect, _ := env.Sandbox.Consent(context.Background(), u)
+			r, _ := url.Parse(redirect)
+			io.WriteString(paste, r.Query().Get("code")+"\n")
+		}, want: "Connected"},
+		{name: "consent refused", loopback: true, faults: sandbox.Faults{DenyConsent: true}, user: consentAndFollow, want: "denied", wantErr: true},
+		{name: "practice has not activated the app", faults: sandbox.Faults{NotActivated: true}, user: consentAndPaste, want: "not enabled", wantErr: true},
+		{name: "invalid grant", user: func(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
+			redirect, _ := env.Sandbox.Consent(context.Background(), u)
+			r, _ := url.Parse(redirect)
+			q := r.Query()
+			q.Set("code", "not-a-code-the-server-issued")
+			r.RawQuery = q.Encode()
+			io.WriteString(paste, r.String()+"\n")
+		}, want: "expired, already used or revoked", wantErr: true},
+		{name: "state mismatch", loopback: true, user: func(t *testing.T, env *testenv.Env, u string, _ io.Writer) {
+			redirect, _ := env.Sandbox.Consent(context.Background(), u)
+			r, _ := url.Parse(redirect)
+			q := r.Query()
+			q.Set("state", "forged")
+			r.RawQuery = q.Encode()
+			if resp, err := http.Get(r.String()); err == nil {
+				resp.Body.Close()
+			}
+		}, want: "state mismatch", wantErr: true},
+		{name: "timeout", loopback: true, timeout: 100 * time.Millisecond, want: "no answer from the browser within", wantErr: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			redirectURI := "https://app.example/callback"
+			if tc.loopback {
+				redirectURI = "http://127.0.0.1:" + freePort(t) + "/callback"
+			}
+			env := testenv.Start(t, testenv.Options{Sandbox: sandbox.Options{Client: sandbox.Client{RedirectURIs: []string{redirectURI}}}})
+			p := env.Sandbox.Practices()[0]
+			env.Sandbox.SetFaults(p.Code, tc.faults)
+			pasteR, pasteW := io.Pipe()
+			defer pasteW.Close()
+			var out, msg bytes.Buffer
+			run := connectRun{
+				conn: env.Connector, name: p.Name, base: p.BaseURL, redirectURI: redirectURI,
+				timeout: cmp(tc.timeout, 30*time.Second), in: pasteR, out: &out, msg: &msg,
+			}
+			if tc.user != nil {
+				run.browse = func(u string) { go tc.user(t, env, u, pasteW) }
+			}
+			err := connect(context.Background(), run)
+			if tc.wantErr {
+				if err == nil || !strings.Contains(err.Error(), tc.want) {
+					t.Fatalf("err = %v, want it to say %q", err, tc.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("connect: %v (stderr: %s)", err, msg.String())
+			}
+			lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+			if !strings.HasPrefix(lines[0], "https://") || !strings.Contains(out.String(), tc.want) {
+				t.Fatalf("stdout = %q", out.String())
+			}
+			if _, err := env.Store.GetByName(context.Background(), p.Name); err != nil {
+				t.Fatalf("the practice was not stored: %v", err)
+			}
+		})
+	}
+}
+
+func cmp(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func TestDemoRuns(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	if err := demo(context.Background(), &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"fhir_search", "whoami \"Sunrise Family Medicine\"", "next page", "complete_oauth → practice pr_"} {
+		if !strings.Contains(out.String(), want) {
+			t.Fatalf("demo output lacks %q:\n%s", want, out.String())
+		}
+	}
+}

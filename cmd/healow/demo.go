@@ -1,0 +1,251 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// runDemo shows the whole path in one process: the sandbox, two practices connected through the
+// real SMART flow, and the real MCP server driven by the SDK's client. Secrets stay in memory and
+// the store is a temporary file: the keychain and the user's token store are never touched.
+func runDemo(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	return demo(ctx, os.Stdout)
+}
+
+func demo(ctx context.Context, out io.Writer) error {
+	sb, err := sandbox.Start(sandbox.Options{})
+	if err != nil {
+		return err
+	}
+	defer sb.Close()
+	dir, err := os.MkdirTemp("", "healow-demo-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := vault.Open(filepath.Join(dir, "tokens.db"))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	reg := sandbox.DefaultClient()
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), log)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go a.Tree.Serve(ctx)
+
+	serverT, clientT := sdk.NewInMemoryTransports()
+	if _, err := mcp.NewServer(a.Tree.Registry).Connect(ctx, serverT, nil); err != nil {
+		return err
+	}
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "healow-demo", Version: mcp.Version}, nil).Connect(ctx, clientT, nil)
+	if err != nil {
+		return err
+	}
+	defer cs.Close()
+	d := &demoClient{ctx: ctx, cs: cs, out: out}
+
+	fmt.Fprintf(out, "Sandbox eClinicalWorks at %s\n\nTools the MCP client sees:\n", sb.URL())
+	tools, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		return err
+	}
+	for _, t := range tools.Tools {
+		fmt.Fprintf(out, "  %-17s %s\n", t.Name, t.Title)
+	}
+
+	for _, p := range sb.Practices() {
+		fmt.Fprintf(out, "\nconnect_practice %q %s\n", p.Name, p.BaseURL)
+		var started struct {
+			AuthorizeURL string `json:"authorize_url"`
+		}
+		if err := d.call("connect_practice", map[string]any{"name": p.Name, "fhir_base_url": p.BaseURL}, &started); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  authorize_url: %s…\n", cut(started.AuthorizeURL, 90))
+		redirect, err := sb.Consent(ctx, started.AuthorizeURL) // the sandbox's patient consents
+		if err != nil {
+			return err
+		}
+		var done struct {
+			PracticeID string `json:"practice_id"`
+			PatientID  string `json:"patient_id"`
+		}
+		if err := d.call("complete_oauth", map[string]any{"code": redirect}, &done); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "complete_oauth → practice %s, patient %s\n", done.PracticeID, done.PatientID)
+	}
+
+	for _, p := range sb.Practices() {
+		var who struct {
+			PatientID   string    `json:"patient_id"`
+			Scopes      []string  `json:"scopes"`
+			TokenExpiry time.Time `json:"token_expiry"`
+			State       string    `json:"state"`
+		}
+		if err := d.call("whoami", map[string]any{"practice": p.Name}, &who); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "\nwhoami %q: patient %s, %d scopes granted, token valid until %s, %s\n",
+			p.Name, who.PatientID, len(who.Scopes), who.TokenExpiry.Format(time.Kitchen), who.State)
+		var patient map[string]any
+		if err := d.call("fhir_get", map[string]any{"practice": p.Name, "resource": "Patient", "id": who.PatientID}, &patient); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "  fhir_get Patient: %s\n", describe(patient))
+		for _, q := range []map[string]any{
+			{"resource": "Observation", "params": map[string]any{"category": "laboratory"}},
+			{"resource": "Condition", "params": map[string]any{"category": "problem-list-item"}},
+			{"resource": "MedicationRequest", "params": map[string]any{"status": "active"}},
+		} {
+			q["practice"] = p.Name
+			if err := d.search(q); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+type demoClient struct {
+	ctx context.Context
+	cs  *sdk.ClientSession
+	out io.Writer
+}
+
+// call runs a tool and decodes its JSON text into v.
+func (d *demoClient) call(name string, args map[string]any, v any) error {
+	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: name, Arguments: args})
+	if err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	text := ""
+	for _, c := range res.Content {
+		if t, ok := c.(*sdk.TextContent); ok {
+			text += t.Text
+		}
+	}
+	if res.IsError {
+		return fmt.Errorf("%s: %s", name, text)
+	}
+	return json.Unmarshal([]byte(text), v)
+}
+
+// search prints the first page of a search, then follows one next link, as a model would.
+func (d *demoClient) search(args map[string]any) error {
+	var b bundle
+	if err := d.call("fhir_search", args, &b); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "  fhir_search %s %v: %d in all, %d on this page\n", args["resource"], args["params"], b.Total, len(b.Entry))
+	for i, e := range b.Entry {
+		if i == 3 {
+			fmt.Fprintf(d.out, "    …\n")
+			break
+		}
+		fmt.Fprintf(d.out, "    %s\n", describe(e.Resource))
+	}
+	if next := b.next(); next != "" {
+		var page bundle
+		if err := d.call("fhir_search", map[string]any{"practice": args["practice"], "next": next}, &page); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.out, "    next page: %d more\n", len(page.Entry))
+	}
+	return nil
+}
+
+type bundle struct {
+	Total int `json:"total"`
+	Link  []struct {
+		Relation string `json:"relation"`
+		URL      string `json:"url"`
+	} `json:"link"`
+	Entry []struct {
+		Resource map[string]any `json:"resource"`
+	} `json:"entry"`
+}
+
+func (b bundle) next() string {
+	for _, l := range b.Link {
+		if l.Relation == "next" {
+			return l.URL
+		}
+	}
+	return ""
+}
+
+// describe gives one line for a resource: its type, what it is, and when or how much.
+func describe(r map[string]any) string {
+	parts := []string{fmt.Sprint(r["resourceType"])}
+	if names, ok := r["name"].([]any); ok && len(names) > 0 {
+		if n, ok := names[0].(map[string]any); ok {
+			parts = append(parts, strings.TrimSpace(fmt.Sprint(join(n["given"]), " ", n["family"])))
+		}
+	}
+	for _, k := range []string{"code", "medicationCodeableConcept"} {
+		if cc, ok := r[k].(map[string]any); ok {
+			parts = append(parts, text(cc))
+		}
+	}
+	if q, ok := r["valueQuantity"].(map[string]any); ok {
+		parts = append(parts, fmt.Sprint(q["value"], " ", q["unit"]))
+	}
+	for _, k := range []string{"birthDate", "effectiveDateTime", "onsetDateTime", "authoredOn"} {
+		if v, ok := r[k].(string); ok {
+			parts = append(parts, v)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+func text(cc map[string]any) string {
+	if t, ok := cc["text"].(string); ok {
+		return t
+	}
+	if cs, ok := cc["coding"].([]any); ok && len(cs) > 0 {
+		if c, ok := cs[0].(map[string]any); ok {
+			return fmt.Sprint(c["display"])
+		}
+	}
+	return ""
+}
+
+func join(v any) string {
+	l, _ := v.([]any)
+	s := make([]string, len(l))
+	for i, x := range l {
+		s[i] = fmt.Sprint(x)
+	}
+	return strings.Join(s, " ")
+}
+
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}

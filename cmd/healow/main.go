@@ -1,0 +1,61 @@
+// Command healow is an MCP server that lets an AI assistant read a patient's own medical records
+// from eClinicalWorks / healow practices. Run `healow help` for its subcommands.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `healow: your medical records from eClinicalWorks / healow practices, for an MCP client.
+
+Usage:
+  healow serve                                   the MCP server on stdio, for Claude Desktop
+  healow connect --name NAME --fhir-base-url URL connect a practice (SMART on FHIR sign-in)
+  healow sandbox --addr HOST:PORT --ca-file FILE run the built-in eClinicalWorks stand-in
+  healow demo                                    try everything on the sandbox, in one process
+
+Environment:
+  HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET   the app's registration with eClinicalWorks
+  HEALOW_REDIRECT_URI                      its redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH)
+                                           lets healow connect catch the code by itself
+  HEALOW_TOKEN_STORE                       metadata file (default ~/.healow-mcp/tokens.db)
+  HEALOW_LOG_LEVEL                         debug, info (default), warn or error; logs go to stderr
+`
+
+var commands = map[string]func(ctx context.Context, args []string) error{
+	"serve":   runServe,
+	"connect": runConnect,
+	"sandbox": runSandbox,
+	"demo":    runDemo,
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		fmt.Fprint(os.Stderr, usage)
+		if len(os.Args) < 2 {
+			os.Exit(2)
+		}
+		return
+	}
+	run, ok := commands[os.Args[1]]
+	if !ok {
+		fmt.Fprintf(os.Stderr, "healow: unknown command %q\n\n%s", os.Args[1], usage)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[2:])
+	stop()
+	if errors.Is(err, flag.ErrHelp) {
+		return
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "healow %s: %v\n", os.Args[1], err)
+		os.Exit(1)
+	}
+}

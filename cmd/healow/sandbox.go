@@ -1,0 +1,42 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+)
+
+// runSandbox serves the built-in eClinicalWorks stand-in until stopped. Its OAuth client is the
+// one in HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI when they are set, so one
+// shell's exports serve both sides.
+func runSandbox(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
+	addr := fs.String("addr", "127.0.0.1:8443", "where to listen (HOST:PORT)")
+	caFile := fs.String("ca-file", "", "where to write the sandbox's CA certificate; point SSL_CERT_FILE at it")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *caFile == "" || fs.NArg() > 0 {
+		return errors.New("usage: healow sandbox --addr HOST:PORT --ca-file FILE")
+	}
+	client := sandbox.ClientFromEnv()
+	s, err := sandbox.Start(sandbox.Options{Addr: *addr, Client: client})
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if err := os.WriteFile(*caFile, s.CACertPEM(), 0o644); err != nil {
+		return fmt.Errorf("writing the CA certificate: %w", err)
+	}
+	fmt.Fprintf(os.Stderr, "sandbox listening on %s; client id %q, redirect URI %s\n", s.URL(), client.ID, client.RedirectURIs[0])
+	fmt.Fprintf(os.Stderr, "trust it with: export SSL_CERT_FILE=%s\n", *caFile)
+	for _, p := range s.Practices() {
+		fmt.Printf("%s %s\n", p.Code, p.BaseURL)
+	}
+	<-ctx.Done()
+	return nil
+}

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// runServe is what Claude Desktop starts: the MCP server on stdin/stdout. Logs go to stderr.
+func runServe(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	c, err := clientFromEnv()
+	if err != nil {
+		return err
+	}
+	store, err := openStore()
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	log := newLogger()
+	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), log)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	treeDone := make(chan error, 1)
+	go func() { treeDone <- rt.Tree.Serve(ctx) }()
+
+	log.Info("serving MCP on stdio", "store", store.Path())
+	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, &sdk.StdioTransport{})
+	cancel()
+	<-treeDone
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,88 @@
+package main
+
+import (
+	"crypto/tls"
+	"crypto/x509"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// client is the app's registration, from the environment.
+type client struct{ id, secret, redirectURI string }
+
+func clientFromEnv() (client, error) {
+	c := client{
+		id:          os.Getenv("HEALOW_CLIENT_ID"),
+		secret:      os.Getenv("HEALOW_CLIENT_SECRET"),
+		redirectURI: os.Getenv("HEALOW_REDIRECT_URI"),
+	}
+	var missing []string
+	for _, v := range []struct{ name, value string }{
+		{"HEALOW_CLIENT_ID", c.id}, {"HEALOW_CLIENT_SECRET", c.secret}, {"HEALOW_REDIRECT_URI", c.redirectURI},
+	} {
+		if v.value == "" {
+			missing = append(missing, v.name)
+		}
+	}
+	if len(missing) > 0 {
+		return c, fmt.Errorf("set %s: the app's registration with eClinicalWorks (for the sandbox, see the README)", strings.Join(missing, ", "))
+	}
+	return c, nil
+}
+
+// newHTTPClient verifies TLS always. roots nil means the system's, which honours SSL_CERT_FILE.
+func newHTTPClient(roots *x509.CertPool) *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
+	t.ResponseHeaderTimeout = 30 * time.Second
+	return &http.Client{Transport: t, Timeout: 60 * time.Second}
+}
+
+// app is everything serve and demo share.
+type app struct {
+	Tree      *supervisor.Tree
+	Connector *practice.Connector
+}
+
+func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, log *slog.Logger) app {
+	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
+	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+	tree := supervisor.New(supervisor.Options{
+		Practice:  practice.Options{Store: store, Secrets: secrets, OAuth: oauth, HTTP: hc, Logger: log},
+		Connector: conn,
+		Logger:    log,
+	})
+	return app{Tree: tree, Connector: conn}
+}
+
+// newLogger writes text logs to stderr: stdout belongs to the MCP protocol.
+func newLogger() *slog.Logger {
+	level := slog.LevelInfo
+	if v := os.Getenv("HEALOW_LOG_LEVEL"); v != "" {
+		if err := level.UnmarshalText([]byte(v)); err != nil {
+			fmt.Fprintf(os.Stderr, "healow: HEALOW_LOG_LEVEL=%q is not debug, info, warn or error; using info\n", v)
+		}
+	}
+	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func openStore() (*vault.Store, error) {
+	path, err := vault.DefaultPath()
+	if err != nil {
+		return nil, err
+	}
+	s, err := vault.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("opening the token store %s (set HEALOW_TOKEN_STORE to use another file): %w", path, err)
+	}
+	return s, nil
+}
