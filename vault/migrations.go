@@ -33,6 +33,14 @@ CREATE TABLE generation (
 ) STRICT;
 INSERT INTO generation (id, value) VALUES (1, 0);
 `,
+	// 2: refresh leases, so that only one process at a time spends a practice's refresh token.
+	`
+CREATE TABLE refresh_leases (
+	practice_id TEXT PRIMARY KEY REFERENCES practices (id) ON DELETE CASCADE,
+	holder      TEXT NOT NULL,
+	expires_at  TEXT NOT NULL              -- RFC 3339 UTC
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that

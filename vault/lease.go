@@ -1,0 +1,90 @@
+package vault
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// leasePoll is how often a process waiting for another's refresh lease looks again.
+const leasePoll = 25 * time.Millisecond
+
+// AcquireRefreshLease gives holder the right to spend practice id's refresh token until ttl
+// passes or release is called. eCW refresh tokens are single-use, so two processes (Claude
+// Desktop's server and another client's) must never refresh the same practice at once: the
+// second waits here, and after winning should re-read the keychain, since the first has usually
+// refreshed already. A lease whose holder died lapses after ttl. Waiting ends with ctx.
+//
+// Leases do not bump the generation: they change no practice.
+func (s *Store) AcquireRefreshLease(ctx context.Context, id, holder string, ttl time.Duration) (release func(), err error) {
+	for {
+		ok, err := s.tryLease(ctx, id, holder, ttl)
+		if err != nil {
+			return nil, fmt.Errorf("vault: refresh lease of practice %s: %w", id, err)
+		}
+		if ok {
+			return func() { s.releaseLease(id, holder) }, nil
+		}
+		t := time.NewTimer(leasePoll + rand.N(leasePoll))
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("vault: waiting for another healow process to finish refreshing practice %s: %w", id, ctx.Err())
+		}
+	}
+}
+
+func (s *Store) tryLease(ctx context.Context, id, holder string, ttl time.Duration) (ok bool, err error) {
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn): the read and the write are one step
+	if err != nil {
+		return false, err
+	}
+	defer func() {
+		if !ok || err != nil {
+			err = errors.Join(err, ignoreDone(tx.Rollback()))
+		}
+	}()
+	now := s.now()
+	var other string
+	var until sql.NullString
+	err = tx.QueryRowContext(ctx, `SELECT holder, expires_at FROM refresh_leases WHERE practice_id = ?`, id).Scan(&other, &until)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return false, err
+	default:
+		exp, err := decodeTime("expires_at", until)
+		if err != nil {
+			return false, err
+		}
+		if other != holder && now.Before(exp) {
+			return false, nil
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO refresh_leases (practice_id, holder, expires_at) VALUES (?, ?, ?)
+ON CONFLICT (practice_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
+		id, holder, encodeTime(now.Add(ttl)))
+	if err != nil {
+		var count int
+		if s.db.QueryRowContext(ctx, `SELECT count(*) FROM practices WHERE id = ?`, id).Scan(&count) == nil && count == 0 {
+			return false, fmt.Errorf("%w: no practice has id %q", ErrNotFound, id)
+		}
+		return false, err
+	}
+	if err := tx.Commit(); err != nil {
+		return false, err
+	}
+	return true, nil
+}
+
+// releaseLease gives the lease up early. It uses its own short deadline: it runs after the
+// refresh, whose context may be gone, and a lease left behind only costs the next holder ttl.
+func (s *Store) releaseLease(id, holder string) {
+	ctx, cancel := context.WithTimeout(context.Background(), busyTimeout)
+	defer cancel()
+	_, _ = s.db.ExecContext(ctx, `DELETE FROM refresh_leases WHERE practice_id = ? AND holder = ?`, id, holder)
+}

@@ -1,0 +1,60 @@
+package vault
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// Two handles on one file stand in for two processes.
+func TestRefreshLeaseIsExclusiveAcrossHandles(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	clock := newFakeClock()
+	a, b := openStoreAt(t, path, clock), openStoreAt(t, path, clock)
+	ctx := context.Background()
+	p := samplePractice("Lease")
+	id := p.ID
+	if err := a.Save(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	gen, _ := a.Generation(ctx)
+
+	releaseA, err := a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b took a held lease: %v", err)
+	}
+	releaseA()
+	releaseB, err := b.AcquireRefreshLease(ctx, id, "process-b", time.Minute)
+	if err != nil {
+		t.Fatalf("b after release: %v", err)
+	}
+	// A holder that died leaves a lease that lapses.
+	clock.Advance(2 * time.Minute)
+	releaseA, err = a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
+	if err != nil {
+		t.Fatalf("a after b's lease lapsed: %v", err)
+	}
+	releaseB() // b's late release must not free a's lease
+	short, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
+	_, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b's stale release freed a's lease: %v", err)
+	}
+	releaseA()
+	if g, _ := a.Generation(ctx); g != gen {
+		t.Fatalf("leases moved the generation from %d to %d", gen, g)
+	}
+	if _, err := a.AcquireRefreshLease(ctx, NewID(), "process-a", time.Minute); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("lease of a missing practice: %v", err)
+	}
+}
