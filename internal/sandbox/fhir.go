@@ -30,7 +30,7 @@ func (s *Server) handleFHIR(w http.ResponseWriter, r *http.Request) {
 		s.writeCapability(w, p)
 		return
 	}
-	if fhirFault(w, s.faultsFor(p)) {
+	if s.fhirFault(w, r, p) {
 		return
 	}
 	tok := s.lookupAccess(bearerToken(r), p)

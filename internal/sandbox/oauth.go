@@ -164,6 +164,14 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values) {
 	now := s.now()
 	code := form.Get("code")
+	if s.tokenOverLimit(w, func() *practice {
+		if c := s.codes[code]; c != nil {
+			return c.practice
+		}
+		return nil
+	}) {
+		return
+	}
 	s.mu.Lock()
 	c := s.codes[code]
 	delete(s.codes, code) // single use, whatever happens next
@@ -199,6 +207,15 @@ func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values) {
 // one comes back, as eCW is reported to do.
 func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values) {
 	now := s.now()
+	// Checked before the token is claimed: a 429 must not burn a single-use refresh token.
+	if s.tokenOverLimit(w, func() *practice {
+		if rt := s.refresh[form.Get("refresh_token")]; rt != nil {
+			return rt.practice
+		}
+		return nil
+	}) {
+		return
+	}
 	s.mu.Lock()
 	rt := s.refresh[form.Get("refresh_token")]
 	var f Faults
@@ -274,4 +291,17 @@ func (s *Server) Consent(ctx context.Context, authorizeURL string) (redirectURL 
 		return "", fmt.Errorf("sandbox consent: authorize answered 302 without a Location")
 	}
 	return loc, nil
+}
+
+// tokenOverLimit counts a token request against its practice's per-minute bucket (eCW counts
+// /token too) and answers 429 when it is over. find runs under the lock.
+func (s *Server) tokenOverLimit(w http.ResponseWriter, find func() *practice) bool {
+	s.mu.Lock()
+	p := find()
+	s.mu.Unlock()
+	if p == nil || !s.overLimit(p) {
+		return false
+	}
+	writeOAuthError(w, http.StatusTooManyRequests, "too_many_requests", "rate limit exceeded for this practice; try again next minute")
+	return true
 }

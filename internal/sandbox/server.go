@@ -60,6 +60,7 @@ type Server struct {
 	access  map[string]*accessToken
 	refresh map[string]*refreshToken
 	faults  map[string]Faults
+	buckets map[string]bucket
 	stats   Stats
 }
 
@@ -79,6 +80,7 @@ func Start(opts Options) (*Server, error) {
 		access:   map[string]*accessToken{},
 		refresh:  map[string]*refreshToken{},
 		faults:   map[string]Faults{},
+		buckets:  map[string]bucket{},
 		byCode:   map[string]*practice{},
 	}
 	if s.ttl <= 0 {

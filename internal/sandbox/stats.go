@@ -7,6 +7,7 @@ type Stats struct {
 	RefreshReuse   int // refresh tokens presented again after they were used
 	FHIRRequests   int // requests under a known practice base, except its smart-configuration
 	Unauthorized   int // FHIR requests answered 401
+	RateLimited    int // requests answered 429 by the RateLimit bucket
 }
 
 // Stats returns a snapshot of the counters.

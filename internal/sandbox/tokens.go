@@ -85,10 +85,14 @@ func (s *Server) issueCode(c *authCode) string {
 // carrying refreshScopes when offline_access was granted.
 func (s *Server) issue(p *practice, clientID string, scopes, refreshScopes []string, nonce string, f Faults) tokenResponse {
 	now := s.now()
+	ttl := s.ttl
+	if f.AccessTokenTTL > 0 {
+		ttl = f.AccessTokenTTL
+	}
 	resp := tokenResponse{
 		AccessToken: randomToken(),
 		TokenType:   "Bearer",
-		ExpiresIn:   int(s.ttl / time.Second),
+		ExpiresIn:   max(int(ttl/time.Second), 1),
 		Scope:       strings.Join(scopes, " "),
 	}
 	if !f.OmitPatient {
@@ -100,7 +104,7 @@ func (s *Server) issue(p *practice, clientID string, scopes, refreshScopes []str
 			Subject:  p.patientID,
 			Audience: clientID,
 			FHIRUser: s.baseURL(p) + "/Patient/" + p.patientID,
-			Expires:  now.Add(s.ttl).Unix(),
+			Expires:  now.Add(ttl).Unix(),
 			IssuedAt: now.Unix(),
 			Nonce:    nonce,
 		})
@@ -113,7 +117,7 @@ func (s *Server) issue(p *practice, clientID string, scopes, refreshScopes []str
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.sweepLocked(now)
-	s.access[resp.AccessToken] = &accessToken{practice: p, grants: grantsFor(scopes), expires: now.Add(s.ttl)}
+	s.access[resp.AccessToken] = &accessToken{practice: p, grants: grantsFor(scopes), expires: now.Add(ttl)}
 	if offline {
 		s.refresh[resp.RefreshToken] = &refreshToken{
 			clientID: clientID, practice: p, scopes: refreshScopes, expires: now.Add(refreshTTL),
