@@ -5,8 +5,11 @@ package practice
 
 import (
 	"context"
+	"crypto/rand"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"sync"
 	"time"
 
@@ -20,11 +23,16 @@ const (
 	DefaultRefreshBefore     = 60 * time.Second
 	DefaultMaxBody           = 16 << 20
 	DefaultConfigMaxAge      = 24 * time.Hour
-	retryRefreshAfter        = 30 * time.Second
+	DefaultRequestTimeout    = 30 * time.Second
+	DefaultMaxRetries        = 2                // so at most three attempts of a GET
+	DefaultMaxRetryWait      = 20 * time.Second // longest a caller is held for retries
+	DefaultBreakerFailures   = 5                // consecutive failures that open the circuit
+	DefaultBreakerCooldown   = 30 * time.Second
+	DefaultLeaseTTL          = 30 * time.Second
 )
 
-// Options are what every practice actor shares: where secrets and metadata live and how to reach
-// the network.
+// Options are what every practice actor shares: where secrets and metadata live, how to reach
+// the network, and how patient to be with a sick practice.
 type Options struct {
 	Store   *vault.Store
 	Secrets vault.Secrets
@@ -35,10 +43,21 @@ type Options struct {
 	Now    func() time.Time
 	Logger *slog.Logger
 
-	RequestsPerMinute int
-	RefreshBefore     time.Duration
-	MaxBody           int64
-	ConfigMaxAge      time.Duration
+	RequestsPerMinute int           // the practice's rate limit, token requests included
+	RefreshBefore     time.Duration // refresh this long before the access token expires
+	MaxBody           int64         // largest FHIR answer read, in bytes
+	ConfigMaxAge      time.Duration // refetch the SMART configuration after this long
+	RequestTimeout    time.Duration // per FHIR request
+	MaxRetries        int           // retries of a GET after a 429, a 5xx or a transport error
+	MaxRetryWait      time.Duration // total time a caller may be held by retries
+	BreakerFailures   int           // consecutive failures that open the circuit breaker
+	BreakerCooldown   time.Duration // how long an open circuit refuses calls before a probe
+	LeaseTTL          time.Duration // how long a refresh lease holds against other processes
+	// Holder names this process in refresh leases; empty means one chosen per process.
+	Holder string
+
+	// onDispatch, for tests, runs in the actor's loop as each request is dispatched.
+	onDispatch func(Request)
 }
 
 func (o Options) withDefaults() Options {
@@ -51,20 +70,37 @@ func (o Options) withDefaults() Options {
 	if o.HTTP == nil {
 		o.HTTP = http.DefaultClient
 	}
+	if o.Holder == "" {
+		o.Holder = processHolder
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&o.RefreshBefore, DefaultRefreshBefore)
+	def(&o.ConfigMaxAge, DefaultConfigMaxAge)
+	def(&o.RequestTimeout, DefaultRequestTimeout)
+	def(&o.MaxRetryWait, DefaultMaxRetryWait)
+	def(&o.BreakerCooldown, DefaultBreakerCooldown)
+	def(&o.LeaseTTL, DefaultLeaseTTL)
 	if o.RequestsPerMinute == 0 {
 		o.RequestsPerMinute = DefaultRequestsPerMinute
-	}
-	if o.RefreshBefore == 0 {
-		o.RefreshBefore = DefaultRefreshBefore
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody
 	}
-	if o.ConfigMaxAge == 0 {
-		o.ConfigMaxAge = DefaultConfigMaxAge
+	if o.MaxRetries == 0 {
+		o.MaxRetries = DefaultMaxRetries
+	}
+	if o.BreakerFailures == 0 {
+		o.BreakerFailures = DefaultBreakerFailures
 	}
 	return o
 }
+
+// processHolder tells this process's refresh leases from another's.
+var processHolder = fmt.Sprintf("pid %d %s", os.Getpid(), rand.Text()[:8])
 
 // Actor is one practice's actor. It is a suture service: Serve rebuilds its state from the store
 // and the keychain each time it starts.
@@ -163,10 +199,14 @@ func call[T any](ctx context.Context, a *Actor, m request, reply chan T) (T, err
 type request interface{ isRequest() }
 
 type fetchMsg struct {
-	ctx      context.Context
-	req      Request
-	reply    chan fetchReply
-	attempts int
+	ctx   context.Context
+	req   Request
+	reply chan fetchReply
+
+	first        time.Time // when the actor first took it, bounding retries
+	notBefore    time.Time // a retry's backoff
+	retries      int       // retries after 429, 5xx or transport errors
+	unauthorized int       // 401s seen; one leads to a refresh and a retry
 }
 
 type fetchReply struct {

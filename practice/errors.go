@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Sentinel errors that the MCP layer turns into tool errors a person can act on.
@@ -21,8 +22,9 @@ var (
 
 // FHIRError is a non-2xx answer from a practice's FHIR server.
 type FHIRError struct {
-	Status  int
-	Outcome string // the OperationOutcome in words, or a short excerpt of the body
+	Status     int
+	Outcome    string        // the OperationOutcome in words, or "" when the body was not one
+	RetryAfter time.Duration // from a Retry-After header, if any
 }
 
 func (e *FHIRError) Error() string {

@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 )
 
-// maxRateWait is the longest a request waits for the practice's rate limiter before giving up.
+// maxRateWait is the longest a request waits for the practice's own rate limiter.
 const maxRateWait = 70 * time.Second
 
 func (r *run) fetch(m *fetchMsg) {
@@ -22,7 +24,12 @@ func (r *run) fetch(m *fetchMsg) {
 		m.reply <- fetchReply{resp: r.metadata}
 		return
 	}
-	if r.access == "" || !r.now().Before(r.expiry) {
+	if r.access == "" || !r.now().Before(r.expiry) && r.tokenAge() <= 0 {
+		if r.now().Before(r.refreshRetryAt) && !r.refreshing {
+			m.reply <- fetchReply{err: fmt.Errorf("%q: renewing the access token failed (%v); the next try is at %s",
+				r.meta.Name, r.refreshErr, clock(r.refreshRetryAt))}
+			return
+		}
 		r.waiting = append(r.waiting, m)
 		r.startRefresh("access token expired")
 		return
@@ -31,12 +38,26 @@ func (r *run) fetch(m *fetchMsg) {
 }
 
 func (r *run) reconnectError() error {
-	return fmt.Errorf("%w: %q (%s) %v. Run `healow connect --name %q --fhir-base-url %s` (or the connect_practice tool) again",
+	return fmt.Errorf("%w: %q (%s): %v. Run `healow connect --name %q --fhir-base-url %s` (or the connect_practice tool) again",
 		ErrNeedsReconnect, r.meta.Name, r.meta.ID, r.reconnect, r.meta.Name, r.meta.FHIRBaseURL)
 }
 
-// dispatch hands the request to a tracked goroutine with a snapshot of what it needs.
+func (r *run) unavailable() error {
+	last := r.health.LastError
+	if last == "" {
+		last = "no answer"
+	}
+	return fmt.Errorf("%w: %q failed %d times in a row (last: %s); the next try is at %s",
+		ErrCircuitOpen, r.meta.Name, r.a.opts.BreakerFailures, last, clock(r.openUntil))
+}
+
+// dispatch hands the request to a tracked goroutine with a snapshot of what it needs. The
+// goroutine first waits out the rate limiter, a 429 hold and any retry backoff.
 func (r *run) dispatch(m *fetchMsg) {
+	if err := m.ctx.Err(); err != nil {
+		m.reply <- fetchReply{err: err}
+		return
+	}
 	target, err := m.req.URL(r.meta.FHIRBaseURL, r.meta.PatientID)
 	if err != nil {
 		m.reply <- fetchReply{err: err}
@@ -44,52 +65,58 @@ func (r *run) dispatch(m *fetchMsg) {
 	}
 	done, err := r.breaker.Allow()
 	if err != nil {
-		m.reply <- fetchReply{err: fmt.Errorf("%w: %q failed repeatedly; the next try is allowed after %s",
-			ErrCircuitOpen, r.meta.Name, r.now().Add(30*time.Second).Format(time.Kitchen))}
+		m.reply <- fetchReply{err: r.unavailable()}
 		return
 	}
-	res := r.limiter.ReserveN(r.now(), 1)
-	delay := res.DelayFrom(r.now())
+	now := r.now()
+	res := r.limiter.ReserveN(now, 1)
+	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), m.notBefore.Sub(now), 0)
 	if delay > maxRateWait {
-		res.CancelAt(r.now())
+		res.CancelAt(now)
 		done(nil)
-		m.reply <- fetchReply{err: fmt.Errorf("%q: too many requests queued for its rate limit; try again in a minute", r.meta.Name)}
+		m.reply <- fetchReply{err: fmt.Errorf("%q: too many requests are queued for its rate limit of %d a minute; try again in a minute",
+			r.meta.Name, r.a.opts.RequestsPerMinute)}
 		return
 	}
-	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay, max: r.a.opts.MaxBody}
-	gen, start := r.tokenGen, r.now()
-	var resp *Response
-	var ferr error
-	r.go_(func(ctx context.Context) func(*run) {
-		resp, ferr = job.run(m.ctx)
-		return func(r *run) { r.fetched(m, gen, start, resp, ferr, done) }
+	if r.a.opts.onDispatch != nil {
+		r.a.opts.onDispatch(m.req)
+	}
+	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
+		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody}
+	gen := r.tokenGen
+	var out fetchResult
+	r.go_(func(context.Context) func(*run) {
+		out = recovered(func() fetchResult { return job.run(m.ctx) }, func(err error) fetchResult { return fetchResult{err: err} })
+		return func(r *run) { r.fetched(m, gen, out, done) }
 	}, func() {
-		m.reply <- fetchReply{resp: resp, err: ferr}
+		m.reply <- fetchReply{resp: out.resp, err: out.err}
 	})
 }
 
-// fetched applies a finished request: breaker and health bookkeeping, then a retry after a
-// refresh on the first 401, or the answer.
-func (r *run) fetched(m *fetchMsg, gen int, start time.Time, resp *Response, err error, done func(error)) {
+// fetched applies a finished request: breaker and health bookkeeping, then a retry, a refresh
+// after the first 401, or the answer.
+func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
+	now := r.now()
 	var fe *FHIRError
-	isFHIR := errors.As(err, &fe)
-	// Only the practice's own failures count against it: a 4xx is the request's fault.
-	switch {
-	case err == nil, isFHIR && fe.Status < 500 && fe.Status != 429:
+	isFHIR := errors.As(out.err, &fe)
+	callerLeft := m.ctx.Err() != nil
+	// Only the practice's own failures count against it: a 4xx is the request's fault, a 429
+	// is handled by holding, and a caller that left says nothing about the practice.
+	sick := out.err != nil && !callerLeft && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge)
+	if sick {
+		done(out.err)
+	} else {
 		done(nil)
-	case errors.Is(err, context.Canceled) && m.ctx.Err() != nil:
-		done(nil) // the caller left
-	default:
-		done(err)
 	}
-	r.health.LastRequest, r.health.LastLatency = start, r.now().Sub(start)
-	if resp != nil {
-		r.health.LastStatus = resp.Status
-	} else if isFHIR {
-		r.health.LastStatus = fe.Status
+	if out.sent {
+		r.health.LastRequest, r.health.LastLatency = out.start, out.latency
+		r.latencies.add(out.latency)
+		r.health.LastStatus = out.status
 	}
-	if isFHIR && fe.Status == http.StatusUnauthorized && m.attempts == 0 {
-		m.attempts++
+
+	switch {
+	case isFHIR && fe.Status == http.StatusUnauthorized && m.unauthorized == 0:
+		m.unauthorized++
 		if gen != r.tokenGen { // the token changed while this request was out
 			r.fetch(m)
 			return
@@ -98,42 +125,104 @@ func (r *run) fetched(m *fetchMsg, gen int, start time.Time, resp *Response, err
 		r.waiting = append(r.waiting, m)
 		r.startRefresh("the practice answered 401")
 		return
+	case isFHIR && fe.Status == http.StatusTooManyRequests:
+		r.hold(fe.RetryAfter)
+		if r.canRetry(m, r.holdUntil) {
+			m.notBefore = r.holdUntil
+			r.retry(m)
+			return
+		}
+		out.err = fmt.Errorf("%w; %q accepts requests again at %s", out.err, r.meta.Name, clock(r.holdUntil))
+	case sick && r.canRetry(m, now.Add(backoff(m.retries))):
+		m.notBefore = now.Add(backoff(m.retries))
+		r.retry(m)
+		return
 	}
-	if err != nil {
+	if out.err != nil {
 		r.health.Failed++
-		r.noteError(err)
+		r.noteError(out.err)
 	} else {
 		r.health.Succeeded++
 		if m.req.Metadata {
-			r.metadata, r.metadataAt = resp, r.now()
+			r.metadata, r.metadataAt = out.resp, now
 		}
 	}
-	m.reply <- fetchReply{resp: resp, err: err}
+	m.reply <- fetchReply{resp: out.resp, err: out.err}
 }
+
+// canRetry reports whether m may be tried again at time at: GETs only ever reach here, and a
+// retry must fit the attempt and time budgets.
+func (r *run) canRetry(m *fetchMsg, at time.Time) bool {
+	return m.ctx.Err() == nil && m.retries < r.a.opts.MaxRetries && at.Sub(m.first) <= r.a.opts.MaxRetryWait
+}
+
+func (r *run) retry(m *fetchMsg) {
+	m.retries++
+	r.health.Retries++
+	r.fetch(m)
+}
+
+// hold stops this practice's requests after a 429: for Retry-After when the practice sends one,
+// else until the next wall-clock minute (eCW's bucket), plus jitter so that processes sharing
+// the practice do not all come back in the same instant.
+func (r *run) hold(retryAfter time.Duration) {
+	now := r.now()
+	until := now.Truncate(time.Minute).Add(time.Minute)
+	if retryAfter > 0 {
+		until = now.Add(retryAfter)
+	}
+	until = until.Add(rand.N(time.Second))
+	if until.After(r.holdUntil) {
+		r.holdUntil = until
+		r.log.Warn("rate limited by the practice", "until", until)
+	}
+}
+
+// backoff is the wait before retry n (0-based): exponential from 250 ms, with jitter, capped.
+func backoff(n int) time.Duration {
+	d := min(250*time.Millisecond<<n, 5*time.Second)
+	return d/2 + rand.N(d/2)
+}
+
+func clock(t time.Time) string { return t.Local().Format("15:04:05") }
 
 // fetchJob is the snapshot a request goroutine works from.
 type fetchJob struct {
-	client *http.Client
-	url    string
-	token  string
-	accept string
-	delay  time.Duration
-	max    int64
+	client  *http.Client
+	url     string
+	token   string
+	accept  string
+	delay   time.Duration
+	timeout time.Duration
+	max     int64
 }
 
-func (j fetchJob) run(ctx context.Context) (*Response, error) {
+type fetchResult struct {
+	resp    *Response
+	err     error
+	sent    bool // the request reached the network
+	start   time.Time
+	latency time.Duration
+	status  int
+}
+
+var errBodyTooLarge = errors.New("answer too large")
+
+func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	if j.delay > 0 {
 		t := time.NewTimer(j.delay)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return fetchResult{err: ctx.Err()}
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, j.timeout)
+	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
 	if err != nil {
-		return nil, err
+		return fetchResult{err: err}
 	}
 	accept := j.accept
 	if accept == "" {
@@ -141,22 +230,48 @@ func (j fetchJob) run(ctx context.Context) (*Response, error) {
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Authorization", "Bearer "+j.token)
+	out.start, out.sent = time.Now(), true
+	defer func() { out.latency = time.Since(out.start) }()
 	resp, err := j.client.Do(req)
 	if err != nil {
-		return nil, fmt.Errorf("reaching the practice: %w", scrubURLError(err))
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("no answer within %s", j.timeout)
+		}
+		out.err = fmt.Errorf("reaching the practice: %w", scrubURLError(err))
+		return out
 	}
 	defer resp.Body.Close()
+	out.status = resp.StatusCode
 	body, err := io.ReadAll(io.LimitReader(resp.Body, j.max+1))
 	if err != nil {
-		return nil, fmt.Errorf("reading the practice's answer: %w", err)
+		out.err = fmt.Errorf("reading the practice's answer: %w", scrubURLError(err))
+		return out
 	}
 	if int64(len(body)) > j.max {
-		return nil, fmt.Errorf("the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", j.max>>20)
+		out.err = fmt.Errorf("%w: the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", errBodyTooLarge, j.max>>20)
+		return out
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return nil, &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body)}
+		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body), RetryAfter: retryAfter(resp.Header)}
+		return out
 	}
-	return &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}, nil
+	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
+	return out
+}
+
+// retryAfter reads a Retry-After header in seconds or as an HTTP date; zero when absent.
+func retryAfter(h http.Header) time.Duration {
+	v := h.Get("Retry-After")
+	if v == "" {
+		return 0
+	}
+	if s, err := strconv.Atoi(v); err == nil && s >= 0 {
+		return min(time.Duration(s)*time.Second, 10*time.Minute)
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return min(max(time.Until(t), 0), 10*time.Minute)
+	}
+	return 0
 }
 
 // withBasePolicy returns a client like c whose redirects never leave base: the Authorization
@@ -183,4 +298,15 @@ func scrubURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// recovered runs f, turning a panic into onPanic's result: a request goroutine that panics must
+// answer its caller, and must not take the process down with it.
+func recovered[T any](f func() T, onPanic func(error) T) (out T) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = onPanic(fmt.Errorf("internal error (please report it): %v", p))
+		}
+	}()
+	return f()
 }

@@ -1,14 +1,18 @@
 package practice
 
-import "time"
+import (
+	"slices"
+	"time"
+)
 
 // State is where a practice stands, in words a person can act on.
 type State string
 
 const (
-	StateStarting       State = "starting"        // loading its metadata and token
+	StateStarting       State = "starting"        // no access token yet
 	StateReady          State = "ready"           // has a valid access token
 	StateRefreshing     State = "refreshing"      // getting a new access token
+	StateRateLimited    State = "rate-limited"    // the practice answered 429; waiting for the minute to turn
 	StateNeedsReconnect State = "needs-reconnect" // the grant is gone; run healow connect again
 	StateCircuitOpen    State = "circuit-open"    // failing repeatedly; calls fail fast for a while
 	StateDegraded       State = "degraded"        // the last refresh failed for a passing reason
@@ -16,23 +20,51 @@ const (
 
 // Health is a snapshot of one actor, with nothing secret and no patient data.
 type Health struct {
-	ID           string        `json:"id"`
-	Name         string        `json:"name"`
-	FHIRBaseURL  string        `json:"fhir_base_url"`
-	State        State         `json:"state"`
-	TokenExpiry  time.Time     `json:"token_expiry"`
-	TokenLeft    time.Duration `json:"token_left_ns"`
-	LastRefresh  time.Time     `json:"last_refresh"`
-	InFlight     int           `json:"in_flight"`
-	Succeeded    int           `json:"succeeded"`
-	Failed       int           `json:"failed"`
-	LastRequest  time.Time     `json:"last_request"`
-	LastStatus   int           `json:"last_status"`
-	LimiterLeft  float64       `json:"limiter_tokens_left"`
-	Breaker      string        `json:"breaker"`
-	Restarts     int           `json:"restarts"`
-	LastError    string        `json:"last_error,omitempty"`
-	LastErrorAt  time.Time     `json:"last_error_at"`
-	LastLatency  time.Duration `json:"last_latency_ns"`
-	RefreshCount int           `json:"refreshes"`
+	ID               string        `json:"id"`
+	Name             string        `json:"name"`
+	FHIRBaseURL      string        `json:"fhir_base_url"`
+	State            State         `json:"state"`
+	TokenExpiry      time.Time     `json:"token_expiry"`
+	TokenLeft        time.Duration `json:"token_left_ns"`
+	LastRefresh      time.Time     `json:"last_refresh"`
+	RefreshCount     int           `json:"refreshes"`
+	InFlight         int           `json:"in_flight"`
+	Succeeded        int           `json:"succeeded"`
+	Failed           int           `json:"failed"`
+	Retries          int           `json:"retries"`
+	LastRequest      time.Time     `json:"last_request"`
+	LastStatus       int           `json:"last_status"`
+	LastLatency      time.Duration `json:"last_latency_ns"`
+	LatencyP50       time.Duration `json:"latency_p50_ns"`
+	LatencyP95       time.Duration `json:"latency_p95_ns"`
+	LimiterLeft      float64       `json:"limiter_tokens_left"`
+	RateLimitedUntil time.Time     `json:"rate_limited_until"`
+	Breaker          string        `json:"breaker"`
+	BreakerFailures  int           `json:"breaker_consecutive_failures"`
+	CircuitOpenUntil time.Time     `json:"circuit_open_until"`
+	Restarts         int           `json:"restarts"`
+	LastError        string        `json:"last_error,omitempty"`
+	LastErrorAt      time.Time     `json:"last_error_at"`
+}
+
+// latencyRing keeps the latest request latencies for the percentiles in Health.
+type latencyRing struct {
+	buf  [256]time.Duration
+	n    int
+	next int
+}
+
+func (l *latencyRing) add(d time.Duration) {
+	l.buf[l.next] = d
+	l.next = (l.next + 1) % len(l.buf)
+	l.n = min(l.n+1, len(l.buf))
+}
+
+func (l *latencyRing) percentiles() (p50, p95 time.Duration) {
+	if l.n == 0 {
+		return 0, 0
+	}
+	s := slices.Clone(l.buf[:l.n])
+	slices.Sort(s)
+	return s[(l.n-1)*50/100], s[(l.n-1)*95/100]
 }

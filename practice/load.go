@@ -24,11 +24,17 @@ func loadPractice(ctx context.Context, o Options, id string) (vault.Practice, st
 	return meta, access, nil
 }
 
-// load is the top of Serve: the actor's state is rebuilt from what is stored.
+// load is the top of Serve: the actor's state is rebuilt from what is stored. A keychain that
+// cannot be read does not stop the actor: it answers with that error and tries again later.
 func (r *run) load(ctx context.Context) error {
 	meta, access, err := loadPractice(ctx, r.a.opts, r.a.id)
-	if err != nil {
+	if err != nil && meta.ID == "" {
 		return err
+	}
+	if err != nil {
+		r.refreshErr = err
+		r.noteError(err)
+		r.log.Warn("keychain unavailable; will try again", "err", err)
 	}
 	r.setMeta(meta)
 	r.access, r.expiry, r.obtained = access, meta.TokenExpiry, meta.LastRefresh
@@ -36,7 +42,6 @@ func (r *run) load(ctx context.Context) error {
 		r.expiry = time.Time{}
 	}
 	r.tokenGen++
-	r.state = StateReady
 	r.log.Info("practice loaded", "name", meta.Name, "token_expiry", r.expiry)
 	return nil
 }

@@ -11,6 +11,12 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+// Refresh failures that may pass are retried after this, doubling up to maxRefreshBackoff.
+const (
+	minRefreshBackoff = 5 * time.Second
+	maxRefreshBackoff = 5 * time.Minute
+)
+
 // startRefresh begins one refresh unless one is already under way: every caller that meets an
 // expired token waits for the same one.
 func (r *run) startRefresh(reason string) {
@@ -19,11 +25,15 @@ func (r *run) startRefresh(reason string) {
 	}
 	r.refreshing = true
 	r.log.Info("refreshing access token", "reason", reason)
-	job := refreshJob{opts: r.a.opts, id: r.a.id, base: r.meta.FHIRBaseURL, cfg: r.cfg}
-	res := r.limiter.ReserveN(r.now(), 1) // eCW counts /token against the same 250 a minute
-	job.delay = res.DelayFrom(r.now())
+	now := r.now()
+	res := r.limiter.ReserveN(now, 1) // eCW counts /token against the same 250 a minute
+	job := refreshJob{
+		opts: r.a.opts, id: r.a.id, base: r.meta.FHIRBaseURL, cfg: r.cfg,
+		current: r.access, unsaved: r.unsavedRefresh,
+		delay: max(res.DelayFrom(now), r.holdUntil.Sub(now)),
+	}
 	r.go_(func(ctx context.Context) func(*run) {
-		out := job.run(ctx)
+		out := recovered(func() refreshResult { return job.run(ctx) }, func(err error) refreshResult { return refreshResult{err: err} })
 		return func(r *run) { r.refreshed(out) }
 	})
 }
@@ -33,9 +43,16 @@ func (r *run) refreshed(out refreshResult) {
 	if out.cfg != nil {
 		r.cfg = out.cfg
 	}
+	if out.clearCfg {
+		r.cfg = nil
+	}
+	if out.unsaved != "" || out.saved {
+		r.unsavedRefresh = out.unsaved
+	}
 	waiting := r.waiting
 	r.waiting = nil
 	if out.err != nil {
+		r.refreshErr = out.err
 		r.noteError(out.err)
 		if errors.Is(out.err, ErrNeedsReconnect) || errors.Is(out.err, smart.ErrInvalidGrant) || errors.Is(out.err, smart.ErrInvalidClient) {
 			r.reconnect = out.err
@@ -46,55 +63,100 @@ func (r *run) refreshed(out refreshResult) {
 			}
 			return
 		}
-		r.log.Warn("refresh failed; will try again", "err", out.err, "retry_in", retryRefreshAfter)
-		r.state = StateDegraded
-		r.retryLater()
+		if errors.Is(out.err, smart.ErrRateLimited) {
+			r.hold(0)
+		}
+		r.refreshFails++
+		wait := min(minRefreshBackoff<<(r.refreshFails-1), maxRefreshBackoff)
+		r.refreshRetryAt = r.now().Add(wait)
+		r.armTimer(wait)
+		r.log.Warn("refresh failed; will try again", "err", out.err, "retry_in", wait)
 		for _, m := range waiting {
 			m.reply <- fetchReply{err: fmt.Errorf("%q: could not renew the access token: %w", r.meta.Name, out.err)}
 		}
 		return
 	}
+	r.refreshErr, r.refreshFails, r.refreshRetryAt = nil, 0, time.Time{}
 	r.access, r.expiry, r.obtained = out.access, out.expiry, out.at
 	r.tokenGen++
-	r.state = StateReady
-	r.health.RefreshCount++
-	if len(out.scopes) > 0 {
+	if out.adopted {
+		r.log.Info("took the access token another process refreshed", "expires_in", out.expiry.Sub(r.now()).Round(time.Second))
+	} else {
+		r.health.RefreshCount++
+		r.log.Info("access token refreshed", "expires_in", out.expiry.Sub(r.now()).Round(time.Second))
+	}
+	if out.keychainErr != nil {
+		r.noteError(out.keychainErr)
+	}
+	if out.scopes != nil {
 		r.meta.Scopes = out.scopes
 	}
 	r.meta.TokenExpiry, r.meta.LastRefresh = out.expiry, out.at
-	r.log.Info("access token refreshed", "expires_in", out.expiry.Sub(r.now()).Round(time.Second))
 	r.schedule()
 	for _, m := range waiting {
-		r.dispatch(m)
+		r.fetch(m)
 	}
 }
 
 // refreshJob is the snapshot a refresh goroutine works from.
 type refreshJob struct {
-	opts  Options
-	id    string
-	base  string
-	cfg   *smart.Config
-	delay time.Duration
+	opts    Options
+	id      string
+	base    string
+	cfg     *smart.Config
+	current string // the access token the actor holds now
+	unsaved string // a refresh token the keychain refused earlier
+	delay   time.Duration
 }
 
 type refreshResult struct {
-	access string
-	expiry time.Time
-	scopes []string
-	at     time.Time
-	cfg    *smart.Config // a freshly discovered configuration, or nil
-	err    error
+	access      string
+	expiry      time.Time
+	scopes      []string
+	at          time.Time
+	adopted     bool          // another process had refreshed already
+	cfg         *smart.Config // a freshly discovered configuration, or nil
+	clearCfg    bool          // the configuration looks stale: discover it again next time
+	unsaved     string        // the new refresh token, when the keychain refused it
+	saved       bool          // the refresh token in hand is now in the keychain
+	keychainErr error         // the keychain refused a token; the refresh itself worked
+	err         error
 }
 
-func (j refreshJob) run(ctx context.Context) (out refreshResult) {
+func (j refreshJob) run(ctx context.Context) refreshResult {
 	if j.delay > 0 {
+		t := time.NewTimer(j.delay)
 		select {
-		case <-time.After(j.delay):
+		case <-t.C:
 		case <-ctx.Done():
+			t.Stop()
 			return refreshResult{err: ctx.Err()}
 		}
 	}
+	ctx, cancel := context.WithTimeout(ctx, j.opts.LeaseTTL)
+	defer cancel()
+	// Only one process spends the refresh token; whoever waited finds the work done.
+	release, err := j.opts.Store.AcquireRefreshLease(ctx, j.id, j.opts.Holder, j.opts.LeaseTTL)
+	if err != nil {
+		return refreshResult{err: err}
+	}
+	defer release()
+	if out, ok := j.refreshedElsewhere(ctx); ok {
+		return out
+	}
+	return j.refresh(ctx)
+}
+
+// refreshedElsewhere adopts the access token another process stored while this one waited.
+func (j refreshJob) refreshedElsewhere(ctx context.Context) (refreshResult, bool) {
+	meta, access, err := loadPractice(ctx, j.opts, j.id)
+	if err != nil || access == "" || access == j.current || !j.opts.Now().Before(meta.TokenExpiry) {
+		return refreshResult{}, false
+	}
+	return refreshResult{access: access, expiry: meta.TokenExpiry, scopes: meta.Scopes, at: meta.LastRefresh, adopted: true}, true
+}
+
+func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 	cfg := j.cfg
 	if cfg == nil {
 		var err error
@@ -103,44 +165,45 @@ func (j refreshJob) run(ctx context.Context) (out refreshResult) {
 		}
 		out.cfg = cfg
 		if err := j.opts.Store.SaveSMARTConfig(ctx, j.id, cfg.Raw, j.opts.Now()); err != nil {
-			return refreshResult{cfg: cfg, err: err}
+			j.opts.Logger.Warn("could not cache the SMART configuration", "practice", j.id, "err", err)
 		}
 	}
-	old, err := j.opts.Secrets.Get(j.id, vault.RefreshToken)
-	if errors.Is(err, vault.ErrSecretNotFound) {
-		out.err = fmt.Errorf("%w: no refresh token is stored (offline_access was not granted)", ErrNeedsReconnect)
-		return out
-	}
-	if err != nil {
-		out.err = err
-		return out
+	old := j.unsaved
+	if old == "" {
+		var err error
+		old, err = j.opts.Secrets.Get(j.id, vault.RefreshToken)
+		if errors.Is(err, vault.ErrSecretNotFound) {
+			out.err = fmt.Errorf("%w: no refresh token is stored (offline_access was not granted)", ErrNeedsReconnect)
+			return out
+		}
+		if err != nil {
+			out.err = err
+			return out
+		}
 	}
 	tok, err := j.opts.OAuth.Refresh(ctx, cfg, old)
 	if err != nil {
-		if errors.Is(err, smart.ErrInvalidGrant) {
-			// Another process may have spent the token and stored its successor.
-			if adopted, ok := j.adoptOthers(ctx, old); ok {
-				adopted.cfg = out.cfg
-				return adopted
-			}
-		}
 		var ue *url.Error
-		if errors.As(err, &ue) {
-			out.cfg = nil // the endpoint may have moved: discover again next time
-		}
+		out.clearCfg = errors.As(err, &ue) // the endpoint may have moved
 		out.err = err
 		return out
 	}
 	// eCW refresh tokens may be single-use: the old one died when the server answered, so the new
-	// one is stored before anything else happens.
-	if tok.RefreshToken != "" {
-		if err := j.opts.Secrets.Set(j.id, vault.RefreshToken, tok.RefreshToken); err != nil {
-			out.err = fmt.Errorf("storing the new refresh token: %w", err)
-			return out
-		}
+	// one is stored before anything else happens. If the keychain refuses it, the actor keeps it
+	// in memory for the next refresh rather than losing the grant.
+	newRefresh := tok.RefreshToken
+	if newRefresh == "" {
+		newRefresh = old // the server kept the old one alive
+	}
+	if err := j.opts.Secrets.Set(j.id, vault.RefreshToken, newRefresh); err != nil {
+		out.unsaved = newRefresh
+		out.keychainErr = fmt.Errorf("the new refresh token could not be stored, so it is kept in memory until the keychain takes it: %w", err)
+		j.opts.Logger.Error("keychain refused the new refresh token; keeping it in memory", "practice", j.id, "err", err)
+	} else {
+		out.saved = true
 	}
 	if err := j.opts.Secrets.Set(j.id, vault.AccessToken, tok.AccessToken); err != nil {
-		j.opts.Logger.Warn("could not store the access token; it stays in memory", "practice", j.id, "err", err)
+		out.keychainErr = errors.Join(out.keychainErr, fmt.Errorf("the access token could not be stored: %w", err))
 	}
 	now := j.opts.Now()
 	if err := j.opts.Store.RecordRefresh(ctx, j.id, tok.Expiry, tok.Scopes, now); err != nil {
@@ -148,18 +211,4 @@ func (j refreshJob) run(ctx context.Context) (out refreshResult) {
 	}
 	out.access, out.expiry, out.scopes, out.at = tok.AccessToken, tok.Expiry, tok.Scopes, now
 	return out
-}
-
-// adoptOthers checks whether the refresh token was rotated by someone else since it was read;
-// if so, their access token is the one to use.
-func (j refreshJob) adoptOthers(ctx context.Context, spent string) (refreshResult, bool) {
-	current, err := j.opts.Secrets.Get(j.id, vault.RefreshToken)
-	if err != nil || current == spent {
-		return refreshResult{}, false
-	}
-	meta, access, err := loadPractice(ctx, j.opts, j.id)
-	if err != nil || access == "" || !j.opts.Now().Before(meta.TokenExpiry) {
-		return refreshResult{}, false
-	}
-	return refreshResult{access: access, expiry: meta.TokenExpiry, scopes: meta.Scopes, at: meta.LastRefresh}, true
 }

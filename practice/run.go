@@ -24,45 +24,58 @@ type run struct {
 	log     *slog.Logger
 	results chan func(*run) // work finished by a tracked goroutine, applied in the loop
 
-	meta       vault.Practice
-	cfg        *smart.Config
-	fhir       *http.Client
-	access     string
-	expiry     time.Time
-	obtained   time.Time // when the access token was issued, to size the refresh margin
-	tokenGen   int       // bumped whenever access changes, so a late 401 is told from a stale one
-	state      State
-	reconnect  error
-	refreshing bool
-	waiting    []*fetchMsg
-	timer      *time.Timer
+	meta      vault.Practice
+	cfg       *smart.Config
+	fhir      *http.Client
+	access    string
+	expiry    time.Time
+	obtained  time.Time // when the access token was issued, to size the refresh margin
+	tokenGen  int       // bumped whenever access changes, so a late 401 is told from a stale one
+	reconnect error     // set when only a new authorization helps
+	waiting   []*fetchMsg
+	handling  request // the message being handled, answered by stop if handling it panics
+	timer     *time.Timer
+
+	refreshing     bool
+	refreshErr     error     // the last refresh's failure, until one succeeds
+	refreshRetryAt time.Time // no refresh for callers before this after a failure
+	refreshFails   int
+	unsavedRefresh string // a rotated refresh token the keychain refused; never logged
 
 	metadata   *Response // the CapabilityStatement, kept as long as the SMART configuration
 	metadataAt time.Time
 
-	limiter *rate.Limiter
-	breaker *gobreaker.TwoStepCircuitBreaker[struct{}]
-	health  Health
+	limiter   *rate.Limiter
+	holdUntil time.Time // after a 429: eCW refuses everything until the minute turns
+	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
+	openUntil time.Time // when an open circuit lets a probe through
+	latencies latencyRing
+	health    Health
 }
 
 // Serve runs the actor until ctx ends. It loads the practice from the store and the keychain
 // first; a practice that no longer exists stops the actor for good.
 func (a *Actor) Serve(ctx context.Context) error {
+	o := a.opts
 	r := &run{
 		a:       a,
 		ctx:     ctx,
 		log:     a.log,
 		results: make(chan func(*run)),
-		state:   StateStarting,
-		limiter: rate.NewLimiter(rate.Limit(float64(a.opts.RequestsPerMinute)/60), a.opts.RequestsPerMinute),
-		breaker: gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
-			Name:    a.id,
-			Timeout: 30 * time.Second,
-			ReadyToTrip: func(c gobreaker.Counts) bool {
-				return c.ConsecutiveFailures >= 5
-			},
-		}),
+		limiter: rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), o.RequestsPerMinute),
 	}
+	r.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
+		Name:        a.id,
+		Timeout:     o.BreakerCooldown,
+		ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= o.BreakerFailures },
+		// Called from Allow and done, which run only in this loop.
+		OnStateChange: func(_ string, from, to gobreaker.State) {
+			if to == gobreaker.StateOpen {
+				r.openUntil = r.now().Add(o.BreakerCooldown)
+			}
+			r.log.Warn("circuit breaker", "from", from.String(), "to", to.String())
+		},
+	})
 	r.health.Restarts = a.restarts
 	a.restarts++
 	defer r.stop()
@@ -79,7 +92,9 @@ func (a *Actor) Serve(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case m := <-a.inbox:
+			r.handling = m
 			r.handle(m)
+			r.handling = nil
 		case apply := <-r.results:
 			apply(r)
 		case <-r.timerC():
@@ -89,13 +104,18 @@ func (a *Actor) Serve(ctx context.Context) error {
 	}
 }
 
-// stop answers everything still waiting, so no caller is left hanging by a restart.
+// stop answers everything still waiting, so no caller is left hanging by a restart, a panic
+// included.
 func (r *run) stop() {
 	if r.timer != nil {
 		r.timer.Stop()
 	}
+	failed := fmt.Errorf("%w: the practice's actor stopped or failed and restarts; try again", ErrStopped)
+	if m, ok := r.handling.(*fetchMsg); ok {
+		m.reply <- fetchReply{err: failed}
+	}
 	for _, m := range r.waiting {
-		m.reply <- fetchReply{err: fmt.Errorf("%w: the practice's actor restarted; try again", ErrStopped)}
+		m.reply <- fetchReply{err: failed}
 	}
 	r.waiting = nil
 }
@@ -103,6 +123,9 @@ func (r *run) stop() {
 func (r *run) handle(m request) {
 	switch m := m.(type) {
 	case *fetchMsg:
+		if m.first.IsZero() {
+			m.first = r.now()
+		}
 		r.fetch(m)
 	case *infoMsg:
 		m.reply <- Info{
@@ -133,26 +156,36 @@ func (r *run) timerC() <-chan time.Time {
 // token's life when it is shorter than twice that: a fixed margin would refresh a short-lived
 // token again the moment it arrives.
 func (r *run) schedule() {
-	if r.timer != nil {
-		r.timer.Stop()
-		r.timer = nil
-	}
 	if r.reconnect != nil {
+		r.armTimer(-1)
 		return
 	}
 	margin := r.a.opts.RefreshBefore
 	if !r.obtained.IsZero() {
 		margin = min(margin, r.expiry.Sub(r.obtained)/2)
 	}
-	d := r.expiry.Add(-margin).Sub(r.now())
-	r.timer = time.NewTimer(max(d, 0))
+	r.armTimer(max(r.expiry.Add(-margin).Sub(r.now()), r.tokenAge(), 0))
 }
 
-func (r *run) retryLater() {
+// tokenAge is how long until the access token is minRefreshBackoff old, if it is younger: a
+// token that arrives already expired (a clock that disagrees with the server's, a bogus
+// expires_in) is still used rather than refreshed again in a loop.
+func (r *run) tokenAge() time.Duration {
+	if r.obtained.IsZero() {
+		return 0
+	}
+	return minRefreshBackoff - r.now().Sub(r.obtained)
+}
+
+// armTimer sets the refresh timer to fire after d, or stops it when d is negative.
+func (r *run) armTimer(d time.Duration) {
 	if r.timer != nil {
 		r.timer.Stop()
+		r.timer = nil
 	}
-	r.timer = time.NewTimer(retryRefreshAfter)
+	if d >= 0 {
+		r.timer = time.NewTimer(d)
+	}
 }
 
 // go_ runs work in a goroutine tied to this run; its result is applied in the loop. When the run
@@ -178,10 +211,16 @@ func (r *run) currentState() State {
 		return StateNeedsReconnect
 	case r.breaker.State() == gobreaker.StateOpen:
 		return StateCircuitOpen
+	case r.now().Before(r.holdUntil):
+		return StateRateLimited
 	case r.refreshing:
 		return StateRefreshing
+	case r.refreshErr != nil:
+		return StateDegraded
+	case r.access == "":
+		return StateStarting
 	}
-	return r.state
+	return StateReady
 }
 
 func (r *run) snapshot() Health {
@@ -189,12 +228,22 @@ func (r *run) snapshot() Health {
 	h.ID, h.Name, h.FHIRBaseURL = r.meta.ID, r.meta.Name, r.meta.FHIRBaseURL
 	h.State = r.currentState()
 	h.TokenExpiry = r.expiry
+	now := r.now()
 	if !r.expiry.IsZero() {
-		h.TokenLeft = max(r.expiry.Sub(r.now()), 0)
+		h.TokenLeft = max(r.expiry.Sub(now), 0)
 	}
 	h.LastRefresh = r.meta.LastRefresh
-	h.LimiterLeft = r.limiter.TokensAt(r.now())
+	h.LimiterLeft = r.limiter.TokensAt(now)
+	if now.Before(r.holdUntil) {
+		h.RateLimitedUntil = r.holdUntil
+	}
 	h.Breaker = r.breaker.State().String()
+	c := r.breaker.Counts()
+	h.BreakerFailures = int(c.ConsecutiveFailures)
+	if h.Breaker == "open" {
+		h.CircuitOpenUntil = r.openUntil
+	}
+	h.LatencyP50, h.LatencyP95 = r.latencies.percentiles()
 	return h
 }
 

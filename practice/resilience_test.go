@@ -1,0 +1,234 @@
+package practice
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+func TestBurstOf5xxIsRetriedAway(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	a := w.serve(t, id, nil)
+	w.sb.SetFaults(p.Code, sandbox.Faults{FailNext: 2})
+	if _, err := a.Fetch(context.Background(), patientRead(p)); err != nil {
+		t.Fatalf("a burst of two 500s was not retried away: %v", err)
+	}
+	h, _ := a.Health(context.Background())
+	if h.Retries != 2 || h.Succeeded != 1 || h.State != StateReady {
+		t.Fatalf("health = %+v", h)
+	}
+}
+
+func TestRetriesAreBounded(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	a := w.serve(t, id, func(o *Options) { o.MaxRetries = 2 })
+	w.sb.SetFaults(p.Code, sandbox.Faults{Unavailable: true})
+	before := w.sb.Stats().FHIRRequests
+	_, err := a.Fetch(context.Background(), patientRead(p))
+	var fe *FHIRError
+	if !errors.As(err, &fe) || fe.Status != 503 {
+		t.Fatalf("err = %v", err)
+	}
+	if n := w.sb.Stats().FHIRRequests - before; n != 3 {
+		t.Fatalf("%d attempts, want 3", n)
+	}
+}
+
+func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	a := w.serve(t, id, func(o *Options) { o.MaxRetryWait = time.Millisecond })
+	w.sb.SetFaults(p.Code, sandbox.Faults{TooManyRequests: true})
+	ctx := context.Background()
+	_, err := a.Fetch(ctx, patientRead(p))
+	if err == nil || !strings.Contains(err.Error(), "accepts requests again at") {
+		t.Fatalf("err = %v", err)
+	}
+	h, _ := a.Health(ctx)
+	next := time.Now().Truncate(time.Minute).Add(time.Minute)
+	if h.State != StateRateLimited || h.RateLimitedUntil.Before(next) || h.RateLimitedUntil.After(next.Add(time.Second)) {
+		t.Fatalf("health = %s until %v, want until %v (+ jitter)", h.State, h.RateLimitedUntil, next)
+	}
+	// The hold keeps further requests off the practice instead of earning more 429s.
+	before := w.sb.Stats().FHIRRequests
+	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+	_, err = a.Fetch(short, patientRead(p))
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) || w.sb.Stats().FHIRRequests != before {
+		t.Fatalf("a held request went out: %v", err)
+	}
+}
+
+func TestCircuitOpensAndClosesAgain(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	a := w.serve(t, id, func(o *Options) {
+		o.MaxRetries, o.BreakerFailures, o.BreakerCooldown = -1, 3, 100*time.Millisecond
+	})
+	ctx := context.Background()
+	w.sb.SetFaults(p.Code, sandbox.Faults{Unavailable: true})
+	for range 3 {
+		if _, err := a.Fetch(ctx, patientRead(p)); err == nil {
+			t.Fatal("a failing practice answered")
+		}
+	}
+	before := w.sb.Stats().FHIRRequests
+	_, err := a.Fetch(ctx, patientRead(p))
+	if !errors.Is(err, ErrCircuitOpen) || !strings.Contains(err.Error(), "next try is at") {
+		t.Fatalf("open circuit: %v", err)
+	}
+	if w.sb.Stats().FHIRRequests != before {
+		t.Fatal("an open circuit let a request through")
+	}
+	h, _ := a.Health(ctx)
+	if h.State != StateCircuitOpen || h.CircuitOpenUntil.IsZero() {
+		t.Fatalf("health = %+v", h)
+	}
+	w.sb.SetFaults(p.Code, sandbox.Faults{})
+	eventually(t, "the half-open probe closes the circuit", func() bool {
+		_, err := a.Fetch(ctx, patientRead(p))
+		return err == nil
+	})
+	if h, _ := a.Health(ctx); h.Breaker != "closed" || h.State != StateReady {
+		t.Fatalf("after recovery: %+v", h)
+	}
+}
+
+func TestHangingPracticeTimesOut(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	a := w.serve(t, id, func(o *Options) { o.RequestTimeout, o.MaxRetries = 50*time.Millisecond, -1 })
+	w.sb.SetFaults(p.Code, sandbox.Faults{Hang: true})
+	_, err := a.Fetch(context.Background(), patientRead(p))
+	if err == nil || !strings.Contains(err.Error(), "no answer within 50ms") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// secretsThatFail wraps a keychain whose writes can be made to fail, as a locked keychain or
+// one that refuses a long item (go-keyring's ErrSetDataTooBig) does.
+type secretsThatFail struct {
+	vault.Secrets
+	failSet, failGet atomic.Bool
+}
+
+func (s *secretsThatFail) Set(id string, k vault.SecretKind, v string) error {
+	if s.failSet.Load() {
+		return vault.ErrSecretTooBig
+	}
+	return s.Secrets.Set(id, k, v)
+}
+
+func (s *secretsThatFail) Get(id string, k vault.SecretKind) (string, error) {
+	if s.failGet.Load() {
+		return "", vault.ErrKeychainUnavailable
+	}
+	return s.Secrets.Get(id, k)
+}
+
+// A keychain that refuses the rotated refresh token loses nothing: the actor keeps it in memory,
+// uses it for the next refresh, and stores it once the keychain takes it again.
+func TestKeychainRefusingATokenLosesNothing(t *testing.T) {
+	t.Parallel()
+	clk := &skewClock{}
+	w := newWorld(t, sandbox.Options{Now: clk.Now})
+	id, p := w.connect(t, 0)
+	flaky := &secretsThatFail{Secrets: w.secrets}
+	a := w.serve(t, id, func(o *Options) { o.Secrets = flaky })
+	ctx := context.Background()
+	flaky.failSet.Store(true)
+	for i := range 3 { // three refreshes with the keychain refusing every write
+		clk.Advance(2 * time.Hour)
+		if _, err := a.Fetch(ctx, patientRead(p)); err != nil {
+			t.Fatalf("fetch %d: %v", i, err)
+		}
+	}
+	h, _ := a.Health(ctx)
+	if !strings.Contains(h.LastError, "kept in memory") || h.State == StateNeedsReconnect {
+		t.Fatalf("health = %+v", h)
+	}
+	stale, _ := w.secrets.Get(id, vault.RefreshToken)
+	flaky.failSet.Store(false)
+	clk.Advance(2 * time.Hour)
+	if _, err := a.Fetch(ctx, patientRead(p)); err != nil {
+		t.Fatal(err)
+	}
+	if stored, _ := w.secrets.Get(id, vault.RefreshToken); stored == stale {
+		t.Fatal("the refresh token in memory never reached the keychain")
+	}
+	if w.sb.Stats().RefreshReuse != 0 {
+		t.Fatal("a spent refresh token was presented again")
+	}
+}
+
+func TestKeychainUnavailableAtStartIsAClearError(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t, sandbox.Options{})
+	id, p := w.connect(t, 0)
+	flaky := &secretsThatFail{Secrets: w.secrets}
+	flaky.failGet.Store(true)
+	a := w.serve(t, id, func(o *Options) { o.Secrets = flaky })
+	_, err := a.Fetch(context.Background(), patientRead(p))
+	if !errors.Is(err, vault.ErrKeychainUnavailable) {
+		t.Fatalf("err = %v", err)
+	}
+	h, err := a.Health(context.Background())
+	if err != nil || h.State != StateDegraded || h.Restarts != 0 {
+		t.Fatalf("health = %+v, %v", h, err)
+	}
+	if _, err := w.secrets.Get(id, vault.RefreshToken); err != nil {
+		t.Fatalf("the stored refresh token was lost: %v", err)
+	}
+}
+
+// Two processes sharing the store and the keychain, many calls across many short token
+// lifetimes, single-use refresh tokens: never the same token spent twice, never a reconnect.
+func TestTwoProcessesNeverSpendTheSameRefreshToken(t *testing.T) {
+	t.Parallel()
+	clk := &skewClock{}
+	one := newWorld(t, sandbox.Options{Now: clk.Now, AccessTokenTTL: 10 * time.Second})
+	two := one.share(t)
+	id, p := one.connect(t, 0)
+	actors := []*Actor{one.serve(t, id, nil), two.serve(t, id, nil)}
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	var failures atomic.Int32
+	for round := range 8 {
+		clk.Advance(11 * time.Second) // every access token has expired
+		for i := range 16 {
+			wg.Go(func() {
+				if _, err := actors[(round+i)%2].Fetch(ctx, patientRead(p)); err != nil {
+					failures.Add(1)
+					t.Errorf("round %d: %v", round, err)
+				}
+			})
+		}
+		wg.Wait()
+	}
+	st := one.sb.Stats()
+	if st.RefreshReuse != 0 || failures.Load() != 0 {
+		t.Fatalf("refresh tokens reused %d times, %d failed calls", st.RefreshReuse, failures.Load())
+	}
+	for _, a := range actors {
+		if h, _ := a.Health(ctx); h.State == StateNeedsReconnect {
+			t.Fatalf("a process lost the practice: %+v", h)
+		}
+	}
+	if st.RefreshGrants < 8 {
+		t.Fatalf("only %d refreshes for 8 expiries", st.RefreshGrants)
+	}
+}

@@ -1,0 +1,123 @@
+package practice
+
+import (
+	"context"
+	"crypto/tls"
+	"net/http"
+	"path/filepath"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// world is the sandbox plus what a process keeps: its store handle and the keychain. Two worlds
+// built with share() stand in for two processes on one machine.
+type world struct {
+	sb      *sandbox.Server
+	store   *vault.Store
+	secrets vault.Secrets
+	opts    Options
+}
+
+// newWorld starts a sandbox; so.Now, when set, is the clock of the sandbox, the token client and
+// the actors alike, so a test can move time for all of them.
+func newWorld(t *testing.T, so sandbox.Options) *world {
+	t.Helper()
+	sb, err := sandbox.Start(so)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(sb.Close)
+	w := newProcess(t, sb, filepath.Join(t.TempDir(), "tokens.db"), vault.NewMemory())
+	w.setClock(so.Now)
+	return w
+}
+
+func (w *world) setClock(now func() time.Time) {
+	w.opts.Now = now
+	oauth := *w.opts.OAuth
+	oauth.Now = now
+	w.opts.OAuth = &oauth
+}
+
+// share opens another "process" on the same store file and keychain.
+func (w *world) share(t *testing.T) *world {
+	o := newProcess(t, w.sb, w.store.Path(), w.secrets)
+	o.setClock(w.opts.Now)
+	return o
+}
+
+func newProcess(t *testing.T, sb *sandbox.Server, path string, secrets vault.Secrets) *world {
+	t.Helper()
+	store, err := vault.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool()}}}
+	c := sandbox.DefaultClient()
+	return &world{sb: sb, store: store, secrets: secrets, opts: Options{
+		Store: store, Secrets: secrets, HTTP: hc, Holder: vault.NewID(),
+		OAuth: &smart.Client{HTTP: hc, ClientID: c.ID, ClientSecret: c.Secret, RedirectURI: c.RedirectURIs[0]},
+	}}
+}
+
+// connect runs the SMART launch for sandbox practice i and returns its stored id.
+func (w *world) connect(t *testing.T, i int) (string, sandbox.Practice) {
+	t.Helper()
+	p := w.sb.Practices()[i]
+	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: smart.NewStates(w.opts.Now), Now: w.opts.Now}
+	ctx := context.Background()
+	auth, err := conn.Begin(ctx, p.Name, p.BaseURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	redirect, err := w.sb.Consent(ctx, auth.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored, err := conn.Complete(ctx, redirect, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return stored.ID, p
+}
+
+// serve starts an actor for id with w's options, adjusted by tweak, until the test ends.
+func (w *world) serve(t *testing.T, id string, tweak func(*Options)) *Actor {
+	t.Helper()
+	o := w.opts
+	if tweak != nil {
+		tweak(&o)
+	}
+	a := New(id, o)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { a.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return a
+}
+
+// eventually polls cond until it holds or five seconds pass.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("never: %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+func patientRead(p sandbox.Practice) Request { return Request{Resource: "Patient", ID: p.PatientID} }
+
+// skewClock is a clock a test moves forward.
+type skewClock struct{ skew atomic.Int64 }
+
+func (c *skewClock) Now() time.Time          { return time.Now().Add(time.Duration(c.skew.Load())) }
+func (c *skewClock) Advance(d time.Duration) { c.skew.Add(int64(d)) }
