@@ -16,6 +16,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -51,7 +52,7 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	reg := sandbox.DefaultClient()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), log)
+	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), practice.Options{}, log)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go a.Tree.Serve(ctx)

@@ -26,6 +26,8 @@ Environment:
                                            lets healow connect catch the code by itself
   HEALOW_TOKEN_STORE                       metadata file (default ~/.healow-mcp/tokens.db)
   HEALOW_LOG_LEVEL                         debug, info (default), warn or error; logs go to stderr
+  HEALOW_RATE_LIMIT                        requests per minute per practice (default 250, eCW's)
+  HEALOW_REQUEST_TIMEOUT                   timeout of one FHIR request (default 30s)
 `
 
 var commands = map[string]func(ctx context.Context, args []string) error{

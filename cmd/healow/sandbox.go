@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 )
@@ -17,6 +18,7 @@ func runSandbox(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8443", "where to listen (HOST:PORT)")
 	caFile := fs.String("ca-file", "", "where to write the sandbox's CA certificate; point SSL_CERT_FILE at it")
+	ttl := fs.Duration("token-ttl", time.Hour, "how long the sandbox's access tokens live (short ones exercise refreshing)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -24,7 +26,10 @@ func runSandbox(ctx context.Context, args []string) error {
 		return errors.New("usage: healow sandbox --addr HOST:PORT --ca-file FILE")
 	}
 	client := sandbox.ClientFromEnv()
-	s, err := sandbox.Start(sandbox.Options{Addr: *addr, Client: client})
+	if *ttl < time.Second {
+		return errors.New("--token-ttl: at least 1s (expires_in is in whole seconds)")
+	}
+	s, err := sandbox.Start(sandbox.Options{Addr: *addr, Client: client, AccessTokenTTL: *ttl})
 	if err != nil {
 		return err
 	}

@@ -21,13 +21,17 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	tuning, err := tuningFromEnv()
+	if err != nil {
+		return err
+	}
 	store, err := openStore()
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	log := newLogger()
-	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), log)
+	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

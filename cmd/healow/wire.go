@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -53,15 +54,38 @@ type app struct {
 	Connector *practice.Connector
 }
 
-func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, log *slog.Logger) app {
+func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger) app {
 	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
 	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+	po := tuning
+	po.Store, po.Secrets, po.OAuth, po.HTTP, po.Logger = store, secrets, oauth, hc, log
 	tree := supervisor.New(supervisor.Options{
-		Practice:  practice.Options{Store: store, Secrets: secrets, OAuth: oauth, HTTP: hc, Logger: log},
+		Practice:  po,
 		Connector: conn,
 		Logger:    log,
 	})
 	return app{Tree: tree, Connector: conn}
+}
+
+// tuningFromEnv reads the settings a person may need to change: HEALOW_RATE_LIMIT (requests per
+// minute per practice, eCW's 250 by default) and HEALOW_REQUEST_TIMEOUT (per FHIR request, 30s).
+func tuningFromEnv() (practice.Options, error) {
+	var o practice.Options
+	if v := os.Getenv("HEALOW_RATE_LIMIT"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return o, fmt.Errorf("HEALOW_RATE_LIMIT=%q: want a whole number of requests per minute, such as 250", v)
+		}
+		o.RequestsPerMinute = n
+	}
+	if v := os.Getenv("HEALOW_REQUEST_TIMEOUT"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return o, fmt.Errorf("HEALOW_REQUEST_TIMEOUT=%q: want a duration such as 30s", v)
+		}
+		o.RequestTimeout = d
+	}
+	return o, nil
 }
 
 // newLogger writes text logs to stderr: stdout belongs to the MCP protocol.
