@@ -1,0 +1,56 @@
+package practice
+
+import (
+	"fmt"
+	"net/url"
+	"strings"
+)
+
+// IsID reports whether s is a FHIR id (1-64 letters, digits, '-' and '.'), the only form an id
+// may take in a request path.
+func IsID(s string) bool { return idPattern.MatchString(s) }
+
+// ResolveAttachment turns an Attachment.url from a DocumentReference into the absolute URL to
+// fetch with the practice's token. eCW gives relative ones ("Binary/<id>"), which are resolved
+// against base; whatever the url says, the result must lie inside base (same scheme, host,
+// port and path prefix), or the token would go elsewhere.
+func ResolveAttachment(base, ref string) (string, error) {
+	ref = strings.TrimSpace(ref)
+	if ref == "" {
+		return "", fmt.Errorf("url: empty; give the attachment's url, e.g. Binary/<id>")
+	}
+	b, err := url.Parse(strings.TrimSuffix(base, "/") + "/")
+	if err != nil {
+		return "", fmt.Errorf("practice base URL: %w", err)
+	}
+	r, err := url.Parse(ref)
+	if err != nil {
+		return "", fmt.Errorf("url: %q is not a URL: %w", ref, err)
+	}
+	u := b.ResolveReference(r)
+	abs := u.String()
+	// InsideBase reads the escaped path; a server that decodes %2e%2e would still climb out.
+	if _, err := InsideBase(base, abs); err != nil || hasDotDot(u.Path) {
+		return "", fmt.Errorf("url: %q resolves outside the practice's FHIR base %s; refusing to send the practice's token there: %w", ref, base, ErrOutsideBase)
+	}
+	return abs, nil
+}
+
+func hasDotDot(path string) bool {
+	for seg := range strings.SplitSeq(path, "/") {
+		if seg == ".." || seg == "." {
+			return true
+		}
+	}
+	return false
+}
+
+// BinaryID returns the id of a Binary when abs, an absolute URL inside base, reads one:
+// {base}/Binary/{id} with no query.
+func BinaryID(base, abs string) (string, bool) {
+	rest, ok := strings.CutPrefix(abs, strings.TrimSuffix(base, "/")+"/Binary/")
+	if !ok || !IsID(rest) {
+		return "", false
+	}
+	return rest, true
+}
