@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -79,6 +80,13 @@ func (s *Server) writeSearchset(w http.ResponseWriter, r *http.Request, p *pract
 			Search:   entrySearch{Mode: "match"},
 		})
 	}
+	for _, rec := range included(p, typ, r.URL.Query()["_include"], matches[first:last]) {
+		b.Entry = append(b.Entry, bundleEntry{
+			FullURL:  base + "/" + rec.typ + "/" + rec.id,
+			Resource: rec.body,
+			Search:   entrySearch{Mode: "include"},
+		})
+	}
 	writeJSON(w, http.StatusOK, fhirJSON, b)
 }
 
@@ -94,4 +102,36 @@ func randomID() string {
 	b := make([]byte, 16)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// includes maps the _include values the sandbox serves, as eCW's CapabilityStatement declares
+// them, to the element of the matched resource that holds the reference.
+var includes = map[string]string{
+	"MedicationRequest:medication": "medicationReference",
+}
+
+// included returns the resources that page's records reference through the _include values
+// asked for, each once, in page order.
+func included(p *practice, typ string, asked []string, page []*record) []*record {
+	var out []*record
+	seen := map[*record]bool{}
+	for _, inc := range asked {
+		field := includes[inc]
+		if field == "" || !strings.HasPrefix(inc, typ+":") {
+			continue
+		}
+		for _, rec := range page {
+			var body map[string]json.RawMessage
+			var ref struct{ Reference string }
+			if json.Unmarshal(rec.body, &body) != nil || json.Unmarshal(body[field], &ref) != nil {
+				continue
+			}
+			t, id, _ := strings.Cut(ref.Reference, "/")
+			if target := p.find(t, id); target != nil && !seen[target] {
+				seen[target] = true
+				out = append(out, target)
+			}
+		}
+	}
+	return out
 }

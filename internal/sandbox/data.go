@@ -97,6 +97,7 @@ func buildPractice(spec practiceSpec) *practice {
 	b.addOrdersAndProcedures()
 	b.addDocuments()
 	b.addProvenance()
+	b.addImagingReports()
 	for _, recs := range b.p.byType {
 		slices.SortStableFunc(recs, func(a, b *record) int {
 			if c := b.date.Compare(a.date); c != 0 {

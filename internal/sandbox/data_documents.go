@@ -24,8 +24,8 @@ type document struct {
 	format         obj // content.format, for C-CDA
 }
 
-// addDocuments adds the four attachment kinds a client must handle: plain
-// text, PDF, PNG and C-CDA XML. Attachment URLs are relative
+// addDocuments adds the attachment kinds a client must handle: plain text,
+// PDF, PNG, C-CDA XML, HTML and RTF. Attachment URLs are relative
 // ("Binary/<id>"), as eCW serves them.
 func (b *builder) addDocuments() {
 	first, last := b.visits[0], b.visits[len(b.visits)-1]
@@ -36,6 +36,8 @@ func (b *builder) addDocuments() {
 		{"34133-9", "Summary of episode note", "application/xml", "Continuity of Care Document", b.ccda(last), last,
 			coding("http://ihe.net/fhir/ihe.formatcode.fhir/CodeSystem/formatcode", "urn:hl7-org:sdwg:ccda-structuredBody:2.1",
 				"Documents following C-CDA constraints using a structured body")},
+		{"75498-6", "After visit summary", "text/html", "After visit summary", b.afterVisitSummary(last), last, nil},
+		{"69730-0", "Instructions", "text/rtf", "Patient instructions", b.instructionsRTF(), b.visits[1], nil},
 	}
 	for _, d := range docs {
 		bin := b.own("Binary", "bin")
@@ -203,4 +205,25 @@ func (b *builder) ccda(v visit) []byte {
   </component>
 </ClinicalDocument>
 `)
+}
+
+// afterVisitSummary is the HTML handout a patient takes home.
+func (b *builder) afterVisitSummary(v visit) []byte {
+	var s strings.Builder
+	s.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>After visit summary</title></head><body>\n")
+	fmt.Fprintf(&s, "<h1>After visit summary</h1>\n<p>Synthetic sandbox data, not a real patient.</p>\n")
+	fmt.Fprintf(&s, "<p>%s, seen on %s by %s at %s.</p>\n", xmlEscape(b.p.patientName), dateOnly(v.start),
+		xmlEscape(v.clinName), xmlEscape(b.spec.name))
+	fmt.Fprintf(&s, "<h2>Your problems</h2>\n<p>%s</p>\n", xmlEscape(b.problemNames()))
+	fmt.Fprintf(&s, "<h2>Your plan</h2>\n<p>%s</p>\n</body></html>\n", xmlEscape(b.spec.carePlan))
+	return []byte(s.String())
+}
+
+// instructionsRTF is a short RTF letter, the format eCW exports typed letters in.
+func (b *builder) instructionsRTF() []byte {
+	esc := strings.NewReplacer(`\`, `\\`, "{", `\{`, "}", `\}`)
+	return []byte(`{\rtf1\ansi\deff0{\fonttbl{\f0 Helvetica;}}\f0\fs24 ` +
+		`{\b Patient instructions (synthetic sandbox data)}\par ` +
+		esc.Replace(b.p.patientName) + `\par ` +
+		esc.Replace(b.spec.carePlan) + `\par }` + "\n")
 }

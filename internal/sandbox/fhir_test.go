@@ -87,8 +87,8 @@ func TestBinaryInBothAcceptForms(t *testing.T) {
 	p := practice0(t, s, 0)
 	tok := connect(t, s, p, testScopes)
 	total, _, docs := searchAll(t, s, p.BaseURL+"/DocumentReference", tok.AccessToken)
-	if total != 4 {
-		t.Fatalf("%d DocumentReferences, want 4", total)
+	if total != 6 {
+		t.Fatalf("%d DocumentReferences, want 6", total)
 	}
 	seen := map[string]bool{}
 	for _, raw := range docs {
@@ -121,7 +121,7 @@ func TestBinaryInBothAcceptForms(t *testing.T) {
 		}
 		checkContent(t, att.ContentType, content)
 	}
-	for _, ct := range []string{"text/plain", "application/pdf", "image/png", "application/xml"} {
+	for _, ct := range []string{"text/plain", "application/pdf", "image/png", "application/xml", "text/html", "text/rtf"} {
 		if !seen[ct] {
 			t.Errorf("no %s document", ct)
 		}
