@@ -4,6 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // explain turns an error from below into a tool error the model can act on. Most errors already
@@ -16,4 +20,70 @@ func explain(err error) error {
 		return fmt.Errorf("the request was cancelled: %w", err)
 	}
 	return err
+}
+
+// target is what a failed request asked for, so that its error can name it.
+type target struct {
+	resource string
+	id       string // "" for a search
+	category string // the friendly category searched, if any
+}
+
+func (tg target) String() string {
+	switch {
+	case tg.resource == "":
+		return "this page"
+	case tg.id != "":
+		return tg.resource + "/" + tg.id
+	case tg.category != "":
+		return tg.resource + " (" + tg.category + ")"
+	}
+	return tg.resource
+}
+
+// explainFetch explains a failed FHIR request. A practice's refusal is worded with what the
+// actor knows about the connection: its name and base, to reconnect, and its granted scopes,
+// to say which one is missing.
+func (t *tools) explainFetch(ctx context.Context, a *practice.Actor, tg target, err error) error {
+	var fe *practice.FHIRError
+	if !errors.As(err, &fe) {
+		return explain(err)
+	}
+	info, ierr := a.Info(ctx)
+	if ierr != nil {
+		return explain(err)
+	}
+	return explainFHIR(info, tg, fe, err)
+}
+
+// explainFHIR is the one place a FHIR status becomes advice. err wraps fe and keeps the
+// practice's own words (its OperationOutcome) at the end.
+func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err error) error {
+	reconnect := fmt.Sprintf("run `healow connect --name %q --fhir-base-url %s` (or the connect_practice tool) again", info.Name, info.FHIRBaseURL)
+	switch {
+	case fe.Status == 403 || strings.Contains(strings.ToLower(fe.Outcome), "not supported for the selected scope"):
+		need := smart.ScopeHint(tg.resource, tg.category)
+		if tg.resource == "" {
+			return fmt.Errorf("%q refused this page for want of a scope; %s and allow access to this kind of record when signing in: %w", info.Name, reconnect, err)
+		}
+		if have := smart.ScopeFor(info.Scopes, tg.resource, tg.category); have != "" {
+			return fmt.Errorf("%q refused %s although the granted scope %s should cover it; the practice may withhold this record. If it keeps happening, %s: %w",
+				info.Name, tg, have, reconnect, err)
+		}
+		also := ""
+		if tg.category == "" && (tg.resource == "Observation" || tg.resource == "Condition") {
+			also = " (or the category-qualified scope for this record's category)"
+		}
+		return fmt.Errorf("%q did not grant access to %s: reading it needs the scope %s%s, which is not among the scopes granted when the practice was connected. To add it, %s and allow that access when signing in: %w",
+			info.Name, tg, need, also, reconnect, err)
+	case fe.Status == 401:
+		return fmt.Errorf("%q refused the access token even after renewing it, so the connection no longer works; %s: %w", info.Name, reconnect, err)
+	case fe.Status == 404 && tg.id != "":
+		return fmt.Errorf("%s was not found at %q: the id may be wrong or belong to someone else's record; take ids from this patient's search results: %w", tg, info.Name, err)
+	case fe.Status == 404:
+		return fmt.Errorf("%q does not serve %s: %w", info.Name, tg, err)
+	case fe.Status == 410:
+		return fmt.Errorf("%s was deleted at %q (often because it was entered in error); search again for the current records: %w", tg, info.Name, err)
+	}
+	return explain(err)
 }

@@ -6,9 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"reflect"
+	"strconv"
 
-	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
@@ -45,42 +44,46 @@ func (v *SearchValues) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// inputSchema infers a tool's input schema from In, describing SearchValues as the union it is.
-func inputSchema[In any]() *jsonschema.Schema {
-	s, err := jsonschema.For[In](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
-		reflect.TypeFor[SearchValues](): {AnyOf: []*jsonschema.Schema{
-			{Type: "string"},
-			{Type: "array", Items: &jsonschema.Schema{Type: "string"}},
-		}},
-	}})
-	if err != nil {
-		panic(fmt.Sprintf("input schema of %T: %v", *new(In), err))
-	}
-	return s
-}
-
 func (t *tools) addFHIR(s *sdk.Server) {
 	sdk.AddTool(s, &sdk.Tool{
 		Name:  "fhir_get",
 		Title: "Read a FHIR resource",
 		Description: "Reads one FHIR R4 resource by type and id from a practice, e.g. resource=Patient with the patient id from whoami. " +
-			"Returns the resource as JSON.",
+			"Prefer the typed tools (get_patient, search_observation, ...) when one fits. " +
+			fmt.Sprintf("Returns the resource as FHIR JSON with its narrative (text.div) removed and inline base64 data over %d KiB left out, %d KiB at most; "+
+				"use get_binary for a Binary's content. practice (name or id) may be left out when only one practice is connected.", maxInlineData>>10, MaxResultBytes>>10),
 		Annotations: readOnly("Read a FHIR resource"),
 	}, t.get)
 	sdk.AddTool(s, &sdk.Tool{
 		Name:  "fhir_search",
 		Title: "Search FHIR resources",
-		Description: "Searches one FHIR R4 resource type at a practice, limited to the connected patient unless params name patient, subject or _id. " +
-			"params maps search parameter names to a value or a list of values, e.g. {\"category\": \"laboratory\"} or " +
-			"{\"date\": [\"ge2024-01-01\", \"le2024-12-31\"]}. Returns a searchset Bundle as JSON; when its link has relation \"next\", " +
-			"call again with only next set to that URL for the following page.",
-		InputSchema: inputSchema[searchIn](),
+		Description: "Searches one FHIR R4 resource type at a practice, limited to the connected patient unless params name patient, subject or _id; " +
+			"prefer the typed search tools when one fits. params maps search parameter names to a value or a list of values, e.g. {\"category\": \"laboratory\"} or " +
+			"{\"date\": [\"ge2024-01-01\", \"le2024-12-31\"]}; category takes the practice's system|code tokens here, not friendly names. " +
+			fmt.Sprintf("Returns a searchset Bundle as FHIR JSON of up to _count entries (default %d, at most %d), with narratives (text.div) removed "+
+				"and inline base64 data over %d KiB left out, %d KiB at most; when entries had to be left out, a second text block says which and how to see them. ",
+				DefaultCount, MaxCount, maxInlineData>>10, MaxResultBytes>>10) +
+			"When the Bundle's link has relation \"next\", call again with only next set to that URL for the following page. " +
+			"practice (name or id) may be left out when only one practice is connected.",
+		InputSchema: schemaFor[searchIn](),
 		Annotations: readOnly("Search FHIR resources"),
 	}, t.search)
 }
 
 func (t *tools) get(ctx context.Context, _ *sdk.CallToolRequest, in getIn) (*sdk.CallToolResult, any, error) {
-	return t.fetch(ctx, in.Practice, practice.Request{Resource: in.Resource, ID: in.ID})
+	req := practice.Request{Resource: in.Resource, ID: in.ID}
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, nil, explain(err)
+	}
+	res, err := t.readOne(ctx, a, target{resource: in.Resource, id: in.ID}, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	return textResult(string(res.Resource), res.Note), nil, nil
 }
 
 func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn) (*sdk.CallToolResult, any, error) {
@@ -91,17 +94,67 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 			req.Params[k] = v
 		}
 	}
-	return t.fetch(ctx, in.Practice, req)
+	if err := req.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if in.Next == "" {
+		n := 0
+		if c := req.Params.Get("_count"); c != "" {
+			var err error
+			if n, err = strconv.Atoi(c); err != nil || n < 1 {
+				return nil, nil, fmt.Errorf("params._count: %q is not a page size; ask for 1 to %d entries a page", c, MaxCount)
+			}
+		}
+		n, err := pageSize("params._count", n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if req.Params == nil {
+			req.Params = url.Values{}
+		}
+		req.Params.Set("_count", strconv.Itoa(n))
+	}
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, nil, explain(err)
+	}
+	p, asked, err := t.fetchPage(ctx, a, req, target{resource: in.Resource})
+	if err != nil {
+		return nil, nil, err
+	}
+	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
 }
 
-func (t *tools) fetch(ctx context.Context, key string, req practice.Request) (*sdk.CallToolResult, any, error) {
-	a, err := t.reg.Lookup(ctx, key)
-	if err != nil {
-		return nil, nil, explain(err)
-	}
+// readOne reads one resource and bounds it.
+func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req practice.Request) (resourceOut, error) {
 	resp, err := a.Fetch(ctx, req)
 	if err != nil {
-		return nil, nil, explain(err)
+		return resourceOut{}, t.explainFetch(ctx, a, tg, err)
 	}
-	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(resp.Body)}}}, nil, nil
+	raw, c, err := readResource(resp.Body)
+	if err != nil {
+		return resourceOut{}, fmt.Errorf("%s: %w", tg, err)
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		ID           string `json:"id"`
+	}
+	json.Unmarshal(raw, &head)
+	out := resourceOut{ResourceType: head.ResourceType, ID: head.ID, Resource: raw}
+	if c.data > 0 {
+		out.Note = fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", c.data, maxInlineData>>10)
+		if tg.resource == "Binary" {
+			out.Note += " Use get_binary to read a Binary's content."
+		}
+	}
+	return out, nil
+}
+
+// textResult is a tool result of FHIR JSON, followed by a note when there is one.
+func textResult(body, note string) *sdk.CallToolResult {
+	res := &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: body}}}
+	if note != "" {
+		res.Content = append(res.Content, &sdk.TextContent{Text: "healow-mcp: " + note})
+	}
+	return res
 }

@@ -1,0 +1,50 @@
+package mcp
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// Each refusal a practice can give becomes advice; the practice's own words stay at the end.
+func TestExplainFHIR(t *testing.T) {
+	t.Parallel()
+	info := practice.Info{Name: "Sunrise", FHIRBaseURL: "https://fhir4.healow.com/fhir/r4/FEIGCD",
+		Scopes: []string{"patient/Patient.rs", "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs"}}
+	reconnect := "healow connect --name \"Sunrise\" --fhir-base-url https://fhir4.healow.com/fhir/r4/FEIGCD"
+	for _, tt := range []struct {
+		name string
+		tg   target
+		fe   practice.FHIRError
+		want []string
+	}{
+		{"403 type not granted", target{resource: "Immunization"}, practice.FHIRError{Status: 403, Outcome: "error forbidden: operation not supported for the selected scope"},
+			[]string{"did not grant access to Immunization", "patient/Immunization.rs", reconnect, "HTTP 403", "selected scope"}},
+		{"eCW's words on a 400", target{resource: "Observation", category: "laboratory"}, practice.FHIRError{Status: 400, Outcome: "error: Operation not supported for the selected scope"},
+			[]string{"Observation (laboratory)", "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory", reconnect}},
+		{"403 on a read of a category-scoped type", target{resource: "Observation", id: "o1"}, practice.FHIRError{Status: 403},
+			[]string{"Observation/o1", "patient/Observation.rs (or the category-qualified scope"}},
+		{"403 although granted", target{resource: "Patient", id: "p"}, practice.FHIRError{Status: 403},
+			[]string{"although the granted scope patient/Patient.rs should cover it", reconnect}},
+		{"401 after refresh", target{resource: "Patient", id: "p"}, practice.FHIRError{Status: 401, Outcome: "error login: expired"},
+			[]string{"even after renewing it", reconnect, "HTTP 401"}},
+		{"404 read", target{resource: "Practitioner", id: "nobody"}, practice.FHIRError{Status: 404},
+			[]string{"Practitioner/nobody was not found at \"Sunrise\"", "search results"}},
+		{"404 search", target{resource: "Media"}, practice.FHIRError{Status: 404},
+			[]string{"\"Sunrise\" does not serve Media"}},
+		{"410", target{resource: "DocumentReference", id: "d"}, practice.FHIRError{Status: 410, Outcome: "error deleted: gone"},
+			[]string{"DocumentReference/d was deleted at \"Sunrise\"", "HTTP 410", "gone"}},
+		{"429 stays the practice's words", target{resource: "Patient"}, practice.FHIRError{Status: 429},
+			[]string{"rate limit"}},
+	} {
+		fe := tt.fe
+		err := explainFHIR(info, tt.tg, &fe, fmt.Errorf("reading: %w", &fe))
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: %q does not say %q", tt.name, err, w)
+			}
+		}
+	}
+}

@@ -1,0 +1,261 @@
+package mcp
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// What one tool result may hold. Every tool that returns FHIR goes through this file, so these
+// numbers are the whole story; README and the tool descriptions repeat them.
+const (
+	// DefaultCount is the page size (_count) a search asks for when the caller names none.
+	DefaultCount = 20
+	// MaxCount is the largest page size a caller may ask for.
+	MaxCount = 100
+	// MaxResultBytes caps the FHIR JSON in one result, after narratives are removed.
+	MaxResultBytes = 64 << 10
+	// maxInlineData is the longest inline base64 data (Attachment.data) a result keeps.
+	maxInlineData = 8 << 10
+	// envelope is room kept for what a result says around its entries.
+	envelope = 2 << 10
+)
+
+// page is one searchset Bundle, cleaned and cut to fit MaxResultBytes.
+type page struct {
+	fields   []field           // the Bundle's members, cleaned, for fhir_search's raw answer
+	entries  []json.RawMessage // the Bundle's entries, cleaned, in order
+	modes    []string          // search.mode of each entry ("match", "include", "outcome")
+	refs     []string          // "Type/id" of each entry's resource
+	total    *int
+	next     string
+	kept     int // how many entries fit
+	cleaned  cleaned
+	outcomes []string // what OperationOutcome entries say
+}
+
+// readPage cleans a searchset Bundle and works out how many of its entries fit.
+func readPage(body []byte) (*page, error) {
+	p := &page{}
+	raw, err := clean(body, &p.cleaned)
+	if err != nil {
+		return nil, fmt.Errorf("the practice's answer is not JSON: %w", err)
+	}
+	if p.fields, err = objectFields(raw); err != nil {
+		return nil, fmt.Errorf("the practice's answer is not a JSON object: %w", err)
+	}
+	var head struct {
+		ResourceType string `json:"resourceType"`
+		Total        *int   `json:"total"`
+		Link         []struct {
+			Relation string `json:"relation"`
+			URL      string `json:"url"`
+		} `json:"link"`
+		Entry []json.RawMessage `json:"entry"`
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return nil, fmt.Errorf("the practice's Bundle does not parse: %w", err)
+	}
+	if head.ResourceType != "Bundle" {
+		return nil, fmt.Errorf("the practice answered with a %q where a search Bundle was expected", head.ResourceType)
+	}
+	p.total = head.Total
+	for _, l := range head.Link {
+		if l.Relation == "next" {
+			p.next = l.URL
+		}
+	}
+	p.entries = head.Entry
+	for _, e := range head.Entry {
+		var ent struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+				ID           string `json:"id"`
+				Issue        []struct {
+					Severity    string `json:"severity"`
+					Diagnostics string `json:"diagnostics"`
+				} `json:"issue"`
+			} `json:"resource"`
+			Search struct {
+				Mode string `json:"mode"`
+			} `json:"search"`
+		}
+		json.Unmarshal(e, &ent)
+		mode := ent.Search.Mode
+		if mode == "" {
+			mode = "match"
+		}
+		if ent.Resource.ResourceType == "OperationOutcome" {
+			mode = "outcome"
+			for _, is := range ent.Resource.Issue {
+				p.outcomes = append(p.outcomes, strings.TrimSpace(is.Severity+": "+is.Diagnostics))
+			}
+		}
+		p.modes = append(p.modes, mode)
+		p.refs = append(p.refs, ent.Resource.ResourceType+"/"+ent.Resource.ID)
+	}
+	p.fit()
+	return p, nil
+}
+
+// fit keeps entries, in order, while the result stays under MaxResultBytes.
+func (p *page) fit() {
+	used := envelope
+	for _, f := range p.fields {
+		if f.key != "entry" {
+			used += len(f.key) + len(f.value) + 4
+		}
+	}
+	p.kept = 0
+	for _, e := range p.entries {
+		used += len(e) + 1
+		if used > MaxResultBytes {
+			return
+		}
+		p.kept++
+	}
+}
+
+func (p *page) cut() bool { return p.kept < len(p.entries) }
+
+// matchesKept counts the kept entries that matched the search, the page size that fits.
+func (p *page) matchesKept() int {
+	n := 0
+	for _, m := range p.modes[:p.kept] {
+		if m == "match" {
+			n++
+		}
+	}
+	return n
+}
+
+// resources returns the kept entries' resources with the given search mode.
+func (p *page) resources(mode string) []json.RawMessage {
+	out := []json.RawMessage{}
+	for i, e := range p.entries[:p.kept] {
+		if p.modes[i] != mode {
+			continue
+		}
+		var ent struct {
+			Resource json.RawMessage `json:"resource"`
+		}
+		if json.Unmarshal(e, &ent) == nil && len(ent.Resource) > 0 {
+			out = append(out, ent.Resource)
+		}
+	}
+	return out
+}
+
+// bundle is the cleaned Bundle with only the kept entries, for fhir_search.
+func (p *page) bundle() json.RawMessage {
+	fields := make([]field, 0, len(p.fields))
+	for _, f := range p.fields {
+		if f.key == "entry" {
+			if p.kept == 0 {
+				continue
+			}
+			var b strings.Builder
+			b.WriteByte('[')
+			for i, e := range p.entries[:p.kept] {
+				if i > 0 {
+					b.WriteByte(',')
+				}
+				b.Write(e)
+			}
+			b.WriteByte(']')
+			f.value = json.RawMessage(b.String())
+		}
+		fields = append(fields, f)
+	}
+	return joinFields(fields)
+}
+
+// note says, in words a model acts on, what this page left out and how to get it. countName
+// is what the caller calls the page size: count for the typed tools, _count for fhir_search.
+// asked is the page size the search was repeated with to fit, or 0.
+func (p *page) note(countName string, asked int) string {
+	var s []string
+	if asked > 0 {
+		s = append(s, fmt.Sprintf("These entries are large, so the page was asked again with %s=%d to fit the %d KiB a result may hold; next continues right after the last entry shown.",
+			countName, asked, MaxResultBytes>>10))
+	}
+	if p.cut() {
+		dropped := len(p.entries) - p.kept
+		if p.kept == 0 {
+			s = append(s, fmt.Sprintf("The first entry (%s) alone is larger than the %d KiB a result may hold, even without its narrative, so this page shows nothing; read other entries by id, or narrow the search.",
+				p.refs[0], MaxResultBytes>>10))
+		} else {
+			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, run the search again from its start with %s=%d, or narrow it.",
+				p.kept, len(p.entries), MaxResultBytes>>10, dropped, p.refs[p.kept], countName, max(p.matchesKept(), 1)))
+		}
+	}
+	if p.cleaned.data > 0 {
+		s = append(s, fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", p.cleaned.data, maxInlineData>>10))
+	}
+	if len(p.outcomes) > 0 {
+		s = append(s, "The practice said: "+strings.Join(p.outcomes, "; ")+".")
+	}
+	return strings.Join(s, " ")
+}
+
+// readResource cleans one resource and checks it fits.
+func readResource(body []byte) (json.RawMessage, cleaned, error) {
+	var c cleaned
+	raw, err := clean(body, &c)
+	if err != nil {
+		return nil, c, fmt.Errorf("the practice's answer is not JSON: %w", err)
+	}
+	if len(raw) > MaxResultBytes {
+		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a result may hold", len(raw)>>10, MaxResultBytes>>10)
+	}
+	return raw, c, nil
+}
+
+// pageOut is what every typed search and list tool returns.
+type pageOut struct {
+	ResourceType string            `json:"resource_type" jsonschema:"the FHIR resource type searched"`
+	Total        *int              `json:"total,omitempty" jsonschema:"how many resources match in all, when the practice says"`
+	Returned     int               `json:"returned" jsonschema:"how many matching resources this page holds"`
+	Entries      []json.RawMessage `json:"entries" jsonschema:"the matching FHIR R4 resources, narratives (text.div) removed"`
+	Included     []json.RawMessage `json:"included,omitempty" jsonschema:"resources the matches reference, when the tool asked for them"`
+	Next         string            `json:"next,omitempty" jsonschema:"the link to the following page: call the same tool again with only next (and practice) set to it; absent on the last page"`
+	Truncated    bool              `json:"truncated" jsonschema:"true when entries of this page were left out to stay under the size cap; note says how to see them"`
+	Note         string            `json:"note,omitempty" jsonschema:"what was left out or adjusted, and what to do about it"`
+}
+
+// resourceOut is what every typed read returns.
+type resourceOut struct {
+	ResourceType string          `json:"resource_type"`
+	ID           string          `json:"id"`
+	Resource     json.RawMessage `json:"resource" jsonschema:"the FHIR R4 resource, narrative (text.div) removed"`
+	Note         string          `json:"note,omitempty" jsonschema:"what was left out, if anything"`
+}
+
+// The words every tool description ends with, so that the caps read the same everywhere.
+var (
+	searchHelp = fmt.Sprintf(" Returns {resource_type, total, returned, entries, next, truncated, note}: up to count entries "+
+		"(default %d, at most %d) as FHIR R4 JSON, with narratives (text.div) removed and inline base64 data over %d KiB left out, "+
+		"%d KiB at most in all. When next is present, call this tool again with only next (and practice) to get the following page. "+
+		"practice (name or id) may be left out when only one practice is connected.",
+		DefaultCount, MaxCount, maxInlineData>>10, MaxResultBytes>>10)
+	readHelp = fmt.Sprintf(" Returns {resource_type, id, resource, note} with the resource as FHIR R4 JSON, narrative (text.div) removed "+
+		"and inline base64 data over %d KiB left out, %d KiB at most. practice (name or id) may be left out when only one practice is connected.",
+		maxInlineData>>10, MaxResultBytes>>10)
+)
+
+// jsonResult is the text a model reads for a fixed-shape result. The SDK fills
+// structuredContent itself, but only after a round trip through map[string]any, which sorts
+// every FHIR resource's keys (resourceType no longer first), rounds decimals such as 0.90 and
+// escapes & in links; the text block keeps the practice's JSON as it came.
+func jsonResult(v any) *sdk.CallToolResult {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil // the SDK then renders the structured output itself
+	}
+	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: strings.TrimSuffix(buf.String(), "\n")}}}
+}

@@ -1,0 +1,152 @@
+package mcp
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
+)
+
+// query is what a typed search tool asks of a practice: a resource type and its search
+// parameters, built field by field from the tool's input. Each bad field adds an error that
+// names it and the rule it broke; err joins them all, so the model fixes everything at once.
+type query struct {
+	resource string
+	params   url.Values // from the caller's fields
+	fixed    url.Values // what the tool itself always asks, e.g. list_problems' category
+	category string     // the friendly category searched, for scope hints
+	errs     []error
+}
+
+func newQuery(resource string) *query {
+	return &query{resource: resource, params: url.Values{}, fixed: url.Values{}}
+}
+
+func (q *query) fail(field, format string, a ...any) {
+	q.errs = append(q.errs, fmt.Errorf("%s: "+format, append([]any{field}, a...)...))
+}
+
+func (q *query) err() error { return errors.Join(q.errs...) }
+
+// FHIR date and dateTime as search values take them, without a prefix.
+var datePattern = regexp.MustCompile(`^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)?)?$`)
+
+const dateRule = "use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with an optional zone (Z or +hh:mm), without a prefix such as ge"
+
+// dates adds a range on param: from becomes ge<from> and to le<to>, both inclusive.
+func (q *query) dates(param, fromField, from, toField, to string) {
+	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	ok := true
+	for _, d := range []struct{ field, v string }{{fromField, from}, {toField, to}} {
+		if d.v != "" && !datePattern.MatchString(d.v) {
+			q.fail(d.field, "%q is not a date: %s", d.v, dateRule)
+			ok = false
+		}
+	}
+	if ok && from != "" && to != "" {
+		n := min(len(from), len(to))
+		if from[:n] > to[:n] {
+			q.fail(fromField, "%s is after %s %s", from, toField, to)
+		}
+	}
+	if from != "" {
+		q.params.Add(param, "ge"+from)
+	}
+	if to != "" {
+		q.params.Add(param, "le"+to)
+	}
+}
+
+// instant adds param=<v> for an instant such as _since.
+func (q *query) instant(param, field, v string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	if !datePattern.MatchString(v) {
+		q.fail(field, "%q is not a date: %s", v, dateRule)
+		return
+	}
+	q.params.Add(param, v)
+}
+
+// token adds a token search: "code" or "system|code", several separated by commas (any of
+// them matches).
+func (q *query) token(param, field, v string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	var alts []string
+	for alt := range strings.SplitSeq(v, ",") {
+		alt = strings.TrimSpace(alt)
+		_, code, hasSystem := strings.Cut(alt, "|")
+		if !hasSystem {
+			code = alt
+		}
+		if code == "" || strings.Contains(code, "|") || strings.ContainsAny(alt, "\t\r\n\x00") {
+			q.fail(field, "%q is not a code: give code or system|code, several separated by commas (e.g. http://loinc.org|4548-4)", alt)
+			return
+		}
+		alts = append(alts, alt)
+	}
+	q.params.Add(param, strings.Join(alts, ","))
+}
+
+// oneOf adds param=<v> when every comma-separated value is in allowed.
+func (q *query) oneOf(param, field, v string, allowed []string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	for s := range strings.SplitSeq(v, ",") {
+		if !slices.Contains(allowed, strings.TrimSpace(s)) {
+			q.fail(field, "%q is not one of %s (several may be separated by commas)", s, strings.Join(allowed, ", "))
+			return
+		}
+	}
+	q.params.Add(param, strings.ReplaceAll(v, " ", ""))
+}
+
+// reference adds param=<Type>/<id> from "<id>" or "<Type>/<id>".
+func (q *query) reference(param, field, typ, v string) {
+	if v = strings.TrimSpace(v); v == "" {
+		return
+	}
+	id := strings.TrimPrefix(v, typ+"/")
+	if !practice.IsID(id) {
+		q.fail(field, "%q is not a %s id or reference: give <id> or %s/<id> (ids are 1-64 letters, digits, '-' and '.')", v, typ, typ)
+		return
+	}
+	q.params.Add(param, typ+"/"+id)
+}
+
+// friendlyCategory adds category=<system>|<code> for a category name practice/smart knows for
+// q's resource; an unknown name is an error that lists the known ones.
+func (q *query) friendlyCategory(field, name string) {
+	if name = strings.TrimSpace(name); name == "" {
+		return
+	}
+	c, err := smart.LookupCategory(q.resource, name)
+	if err != nil {
+		q.fail(field, "%v", err)
+		return
+	}
+	q.category = c.Name
+	q.params.Add("category", c.System+"|"+c.Code)
+}
+
+// Status codes, from the FHIR R4 value sets of each resource's status element.
+var (
+	observationStatus = []string{"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
+	reportStatus      = []string{"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
+	medRequestStatus  = []string{"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
+	medRequestIntent  = []string{"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+	immunizationState = []string{"completed", "entered-in-error", "not-done"}
+	procedureStatus   = []string{"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
+	careTeamStatus    = []string{"proposed", "active", "suspended", "inactive", "entered-in-error"}
+	requestStatus     = []string{"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+	allergyClinical   = []string{"active", "inactive", "resolved"}
+)

@@ -1,0 +1,26 @@
+package mcp
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+
+	"github.com/google/jsonschema-go/jsonschema"
+)
+
+// schemaFor infers a tool's input or output schema from T's json and jsonschema tags. Two types
+// get schemas inference cannot guess: SearchValues, a string or a list of strings, and
+// json.RawMessage, which carries a FHIR resource (a JSON object), not bytes.
+func schemaFor[T any]() *jsonschema.Schema {
+	s, err := jsonschema.For[T](&jsonschema.ForOptions{TypeSchemas: map[reflect.Type]*jsonschema.Schema{
+		reflect.TypeFor[SearchValues](): {AnyOf: []*jsonschema.Schema{
+			{Type: "string"},
+			{Type: "array", Items: &jsonschema.Schema{Type: "string"}},
+		}},
+		reflect.TypeFor[json.RawMessage](): {Type: "object", Description: "a FHIR R4 resource"},
+	}})
+	if err != nil {
+		panic(fmt.Sprintf("schema of %T: %v", *new(T), err))
+	}
+	return s
+}

@@ -1,0 +1,116 @@
+package mcp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/mcp"
+)
+
+// listTools lists the tools as a client sees them; listing needs no practice.
+func listTools(t *testing.T) []*sdk.Tool {
+	t.Helper()
+	ctx := context.Background()
+	st, ct := sdk.NewInMemoryTransports()
+	ss, err := mcp.NewServer(nil).Connect(ctx, st, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ss.Close() })
+	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cs.Close() })
+	res, err := cs.ListTools(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Tools
+}
+
+// TestToolSnapshots keeps every tool's name, description, annotations and input and output
+// schemas under testdata/tools, so that a change to what the model sees shows in review.
+// HEALOW_UPDATE_SNAPSHOTS=1 rewrites them.
+func TestToolSnapshots(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "tools")
+	update := os.Getenv("HEALOW_UPDATE_SNAPSHOTS") == "1"
+	if update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var names []string
+	for _, tool := range listTools(t) {
+		names = append(names, tool.Name+".json")
+		got, err := json.MarshalIndent(tool, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, '\n')
+		path := filepath.Join(dir, tool.Name+".json")
+		if update {
+			if err := os.WriteFile(path, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Errorf("tool %s has no snapshot; run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp: %v", tool.Name, err)
+			continue
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("tool %s differs from %s; if the change is meant, run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp and review the diff\ngot:\n%s", tool.Name, path, got)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
+	for _, f := range files {
+		if !slices.Contains(names, filepath.Base(f)) {
+			if update {
+				os.Remove(f)
+				continue
+			}
+			t.Errorf("%s snapshots a tool that no longer exists", f)
+		}
+	}
+}
+
+// Every tool says what it returns and carries every annotation explicitly; reads are
+// read-only, idempotent and not destructive.
+func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
+	t.Parallel()
+	tools := listTools(t)
+	if len(tools) < 6 {
+		t.Fatalf("%d tools", len(tools))
+	}
+	for _, tool := range tools {
+		a := tool.Annotations
+		if a == nil || a.Title == "" || tool.Title == "" || len(tool.Description) < 80 ||
+			a.DestructiveHint == nil || a.OpenWorldHint == nil {
+			t.Errorf("tool %s lacks a title, description or explicit annotations: %+v", tool.Name, a)
+			continue
+		}
+		writes := tool.Name == "connect_practice" || tool.Name == "complete_oauth"
+		if a.ReadOnlyHint == writes || *a.DestructiveHint || !writes && !a.IdempotentHint {
+			t.Errorf("tool %s: readOnly %v, idempotent %v, destructive %v", tool.Name, a.ReadOnlyHint, a.IdempotentHint, *a.DestructiveHint)
+		}
+		if tool.InputSchema == nil {
+			t.Errorf("tool %s has no input schema", tool.Name)
+		}
+		fixed := strings.HasPrefix(tool.Name, "search_") || strings.HasPrefix(tool.Name, "list_") ||
+			(strings.HasPrefix(tool.Name, "get_") && tool.Name != "get_binary")
+		if fixed && tool.OutputSchema == nil {
+			t.Errorf("tool %s returns a fixed shape but declares no output schema", tool.Name)
+		}
+	}
+}
