@@ -16,7 +16,21 @@ func (s *Server) writeCapability(w http.ResponseWriter, p *practice) {
 		if t != "Binary" {
 			interactions = append(interactions, obj{"code": "search-type"})
 		}
-		resources = append(resources, obj{"type": t, "interaction": interactions})
+		r := obj{"type": t, "interaction": interactions}
+		if params := searchParams[t]; len(params) > 0 {
+			var sp []obj
+			for _, name := range params {
+				sp = append(sp, obj{"name": name, "type": searchParamType(name)})
+			}
+			r["searchParam"] = sp
+			if t != "Provenance" {
+				r["searchRevInclude"] = []string{"Provenance:target"}
+			}
+		}
+		if t == "MedicationRequest" {
+			r["searchInclude"] = []string{"MedicationRequest:medication"}
+		}
+		resources = append(resources, r)
 	}
 	writeJSON(w, http.StatusOK, fhirJSON, obj{
 		"resourceType": "CapabilityStatement",
@@ -45,4 +59,39 @@ func (s *Server) writeCapability(w http.ResponseWriter, p *practice) {
 			"resource": resources,
 		}},
 	})
+}
+
+// searchParams are the search parameters eCW's CapabilityStatement declares for each type.
+var searchParams = map[string][]string{
+	"Patient":            {"_id", "birthdate", "family", "gender", "given", "identifier", "name", "phone"},
+	"Observation":        {"_id", "_since", "category", "code", "date", "encounter", "identifier", "patient", "status"},
+	"Condition":          {"_id", "category", "encounter", "onset-date", "patient"},
+	"DiagnosticReport":   {"_id", "category", "code", "date", "encounter", "patient", "status"},
+	"DocumentReference":  {"_id", "category", "contenttype", "date", "encounter", "patient", "type"},
+	"MedicationRequest":  {"_id", "authoredon", "encounter", "intended-dispenser", "intent", "patient", "status"},
+	"Encounter":          {"_id", "date", "location", "patient", "practitioner"},
+	"Immunization":       {"_id", "date", "encounter", "patient", "status"},
+	"Procedure":          {"_id", "code", "date", "encounter", "patient", "status"},
+	"AllergyIntolerance": {"_id", "clinical-status", "encounter", "patient"},
+	"CarePlan":           {"_id", "category", "encounter", "patient"},
+	"CareTeam":           {"_id", "patient", "status"},
+	"Goal":               {"_id", "encounter", "patient"},
+	"Coverage":           {"_id", "patient"},
+	"Device":             {"_id", "encounter", "patient", "type"},
+	"ServiceRequest":     {"_id", "authored", "category", "code", "occurrence", "patient", "status"},
+	"Provenance":         {"_id"},
+}
+
+func searchParamType(name string) string {
+	switch name {
+	case "patient", "encounter", "location", "practitioner", "intended-dispenser":
+		return "reference"
+	case "date", "birthdate", "onset-date", "authoredon", "authored", "occurrence":
+		return "date"
+	case "_since":
+		return "date"
+	case "family", "given", "name", "phone":
+		return "string"
+	}
+	return "token"
 }
