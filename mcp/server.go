@@ -24,6 +24,15 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addFHIR(s)
+	t.addCapability(s)
+	t.addPatient(s)
+	t.addEncounter(s)
+	t.addObservation(s)
+	t.addCondition(s)
+	t.addMedication(s)
+	t.addLists(s)
+	t.addReports(s)
+	t.addDocuments(s)
 	return s
 }
 

@@ -1,0 +1,110 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// capabilityOut is a practice's CapabilityStatement, reduced to what a model uses to choose
+// its searches. The statement itself runs to many pages.
+type capabilityOut struct {
+	Software       string             `json:"software,omitempty" jsonschema:"the FHIR server software and version, e.g. eCW FHIR Facade"`
+	FHIRVersion    string             `json:"fhir_version,omitempty"`
+	Date           string             `json:"date,omitempty" jsonschema:"when the practice last changed the statement"`
+	Implementation string             `json:"implementation,omitempty" jsonschema:"what the practice calls this FHIR endpoint"`
+	Formats        []string           `json:"formats,omitempty"`
+	Resources      []capabilityEntity `json:"resources" jsonschema:"each resource type the practice serves, with what it can do"`
+}
+
+type capabilityEntity struct {
+	Type         string   `json:"type"`
+	Interactions []string `json:"interactions" jsonschema:"read, search-type, ..."`
+	SearchParams []string `json:"search_params,omitempty" jsonschema:"the search parameters the practice declares"`
+	Include      []string `json:"search_include,omitempty" jsonschema:"_include values it declares"`
+	RevInclude   []string `json:"search_rev_include,omitempty" jsonschema:"_revinclude values it declares"`
+}
+
+func (t *tools) addCapability(s *sdk.Server) {
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "get_capability_statement",
+		Title: "What a practice's FHIR server offers",
+		Description: "Reads a practice's CapabilityStatement (GET [base]/metadata, cached with its SMART configuration) and returns what a search " +
+			"needs from it: the server software, FHIR version, and for each resource type its interactions, search parameters and " +
+			"_include/_revinclude values. Use it to see whether a practice serves a resource or a search parameter before asking. " +
+			"practice (name or id) may be left out when only one practice is connected.",
+		OutputSchema: schemaFor[capabilityOut](),
+		Annotations:  readOnly("What a practice's FHIR server offers"),
+	}, t.capability)
+}
+
+func (t *tools) capability(ctx context.Context, _ *sdk.CallToolRequest, in practiceIn) (*sdk.CallToolResult, capabilityOut, error) {
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, capabilityOut{}, explain(err)
+	}
+	resp, err := a.Fetch(ctx, practice.Request{Metadata: true})
+	if err != nil {
+		return nil, capabilityOut{}, t.explainFetch(ctx, a, target{resource: "CapabilityStatement"}, err)
+	}
+	out, err := summarizeCapability(resp.Body)
+	if err != nil {
+		return nil, capabilityOut{}, err
+	}
+	return jsonResult(out), out, nil
+}
+
+func summarizeCapability(body []byte) (capabilityOut, error) {
+	var cs struct {
+		ResourceType   string `json:"resourceType"`
+		FHIRVersion    string `json:"fhirVersion"`
+		Date           string `json:"date"`
+		Format         []string
+		Software       struct{ Name, Version string }
+		Implementation struct {
+			Description string `json:"description"`
+		} `json:"implementation"`
+		Rest []struct {
+			Resource []struct {
+				Type        string `json:"type"`
+				Interaction []struct {
+					Code string `json:"code"`
+				} `json:"interaction"`
+				SearchParam []struct {
+					Name string `json:"name"`
+				} `json:"searchParam"`
+				SearchInclude    []string `json:"searchInclude"`
+				SearchRevInclude []string `json:"searchRevInclude"`
+			} `json:"resource"`
+		} `json:"rest"`
+	}
+	if err := json.Unmarshal(body, &cs); err != nil {
+		return capabilityOut{}, fmt.Errorf("the practice's CapabilityStatement does not parse: %w", err)
+	}
+	if cs.ResourceType != "CapabilityStatement" {
+		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %q, not a CapabilityStatement", cs.ResourceType)
+	}
+	out := capabilityOut{FHIRVersion: cs.FHIRVersion, Date: cs.Date, Implementation: cs.Implementation.Description,
+		Formats: cs.Format, Resources: []capabilityEntity{}}
+	out.Software = cs.Software.Name
+	if cs.Software.Version != "" {
+		out.Software += " " + cs.Software.Version
+	}
+	for _, r := range cs.Rest {
+		for _, res := range r.Resource {
+			e := capabilityEntity{Type: res.Type, Interactions: []string{}, Include: res.SearchInclude, RevInclude: res.SearchRevInclude}
+			for _, i := range res.Interaction {
+				e.Interactions = append(e.Interactions, i.Code)
+			}
+			for _, p := range res.SearchParam {
+				e.SearchParams = append(e.SearchParams, p.Name)
+			}
+			out.Resources = append(out.Resources, e)
+		}
+	}
+	return out, nil
+}

@@ -1,0 +1,128 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+type documentSearchIn struct {
+	Category    string `json:"category,omitempty" jsonschema:"a document category as code or system|code; US Core's is clinical-note"`
+	Type        string `json:"type,omitempty" jsonschema:"the document type as code or system|code (LOINC), e.g. http://loinc.org|11506-3 for progress notes; several separated by commas"`
+	DateFrom    string `json:"date_from,omitempty" jsonschema:"only documents dated on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
+	DateTo      string `json:"date_to,omitempty" jsonschema:"only documents dated on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
+	ContentType string `json:"content_type,omitempty" jsonschema:"only documents whose attachment has this MIME type, e.g. application/pdf"`
+	Encounter   string `json:"encounter,omitempty" jsonschema:"only documents from this visit: an Encounter id or Encounter/<id>"`
+	paging
+}
+
+type documentIn struct {
+	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+	ID       string `json:"id" jsonschema:"the DocumentReference's id, or DocumentReference/<id>"`
+}
+
+type documentOut struct {
+	ResourceType string          `json:"resource_type"`
+	ID           string          `json:"id"`
+	Resource     json.RawMessage `json:"resource" jsonschema:"the DocumentReference as FHIR R4 JSON, narrative (text.div) removed"`
+	Attachments  []attachmentOut `json:"attachments" jsonschema:"the document's content, one entry per attachment, each saying how to read it"`
+	Note         string          `json:"note,omitempty" jsonschema:"what was left out, if anything"`
+}
+
+type attachmentOut struct {
+	ContentType string `json:"content_type,omitempty" jsonschema:"the MIME type, e.g. application/pdf, text/plain, image/png, application/xml (C-CDA)"`
+	Title       string `json:"title,omitempty"`
+	Size        int    `json:"size,omitempty" jsonschema:"bytes, as the practice states"`
+	URL         string `json:"url,omitempty" jsonschema:"the attachment's url as the practice gave it"`
+	BinaryID    string `json:"binary_id,omitempty" jsonschema:"the Binary holding the content: pass it to get_binary as id"`
+	Read        string `json:"read" jsonschema:"how to read the content"`
+}
+
+func (t *tools) addDocuments(s *sdk.Server) {
+	addSearch(t, s, searchTool[documentSearchIn]{
+		name: "search_document_reference", title: "Search documents", resource: "DocumentReference",
+		description: "Searches the patient's DocumentReferences: clinical notes, referral letters, visit summaries, scanned documents, images and " +
+			"C-CDA summaries, with type, date, author and content.attachment (MIME type and url, often Binary/<id>). " +
+			"To read a document's content, call get_document_reference for its attachments, or get_binary with the id after Binary/. " +
+			"Filters: category, type, date_from and date_to (inclusive), content_type, encounter.",
+		build: func(in documentSearchIn, q *query) {
+			q.token("category", "category", in.Category)
+			q.token("type", "type", in.Type)
+			q.dates("date", "date_from", in.DateFrom, "date_to", in.DateTo)
+			q.token("contenttype", "content_type", in.ContentType)
+			q.reference("encounter", "encounter", "Encounter", in.Encounter)
+		},
+	})
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "get_document_reference",
+		Title: "Read a document's description",
+		Description: "Reads one DocumentReference by id and lists its attachments, each with its MIME type, size, and how to read it: " +
+			"a binary_id to pass to get_binary (attachment urls relative to the practice, such as Binary/<id>, are resolved; " +
+			"urls outside the practice's FHIR base are never fetched, since the practice's token would go there)." + readHelp,
+		OutputSchema: schemaFor[documentOut](),
+		Annotations:  readOnly("Read a document's description"),
+	}, t.getDocument)
+}
+
+func (t *tools) getDocument(ctx context.Context, _ *sdk.CallToolRequest, in documentIn) (*sdk.CallToolResult, documentOut, error) {
+	res, err := t.readTyped(ctx, in.Practice, "DocumentReference", in.ID)
+	if err != nil {
+		return nil, documentOut{}, err
+	}
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, documentOut{}, explain(err)
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		return nil, documentOut{}, explain(err)
+	}
+	out := documentOut{ResourceType: res.ResourceType, ID: res.ID, Resource: res.Resource, Note: res.Note,
+		Attachments: attachments(info.FHIRBaseURL, res.Resource)}
+	return jsonResult(out), out, nil
+}
+
+// attachments says, for each content.attachment of a DocumentReference, how to read it.
+func attachments(base string, doc json.RawMessage) []attachmentOut {
+	var d struct {
+		Content []struct {
+			Attachment struct {
+				ContentType string          `json:"contentType"`
+				Title       string          `json:"title"`
+				Size        int             `json:"size"`
+				URL         string          `json:"url"`
+				Data        json.RawMessage `json:"data"`
+			} `json:"attachment"`
+		} `json:"content"`
+	}
+	json.Unmarshal(doc, &d)
+	out := []attachmentOut{}
+	for i, c := range d.Content {
+		at := c.Attachment
+		o := attachmentOut{ContentType: at.ContentType, Title: at.Title, Size: at.Size, URL: at.URL}
+		switch {
+		case at.URL != "":
+			abs, err := practice.ResolveAttachment(base, at.URL)
+			if err != nil {
+				o.Read = "not readable here: the url lies outside the practice's FHIR base, and healow-mcp sends the practice's token nowhere else"
+				break
+			}
+			if id, ok := practice.BinaryID(base, abs); ok {
+				o.BinaryID = id
+				o.Read = fmt.Sprintf("call get_binary with id=%q", id)
+			} else {
+				o.Read = fmt.Sprintf("call get_binary with url=%q", at.URL)
+			}
+		case len(at.Data) > 0:
+			o.Read = fmt.Sprintf("inline: resource.content[%d].attachment.data holds the base64 content (left out above when over %d KiB)", i, maxInlineData>>10)
+		default:
+			o.Read = "the practice gave neither a url nor data for this attachment"
+		}
+		out = append(out, o)
+	}
+	return out
+}

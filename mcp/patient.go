@@ -1,0 +1,84 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+// practiceIn is the input of a tool that needs nothing but the practice.
+type practiceIn struct {
+	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+}
+
+type practitionerIn struct {
+	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+	ID       string `json:"id" jsonschema:"the Practitioner's id, or a reference such as Practitioner/<id> copied from another resource"`
+}
+
+type coverageIn struct{ paging }
+
+func (t *tools) addPatient(s *sdk.Server) {
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "get_patient",
+		Title: "Read the patient's demographics",
+		Description: "Reads the connected patient's own Patient resource: name, birth date, gender, address, phone, email, language, " +
+			"identifiers such as the medical record number, and the primary care provider." + readHelp,
+		OutputSchema: schemaFor[resourceOut](),
+		Annotations:  readOnly("Read the patient's demographics"),
+	}, t.getPatient)
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "get_practitioner",
+		Title: "Read a clinician",
+		Description: "Reads one Practitioner (a doctor, nurse practitioner or other clinician) by id: name, credentials, NPI and phone. " +
+			"Ids come from references in other resources, e.g. Encounter.participant.individual or Patient.generalPractitioner." + readHelp,
+		OutputSchema: schemaFor[resourceOut](),
+		Annotations:  readOnly("Read a clinician"),
+	}, t.getPractitioner)
+	addSearch(t, s, searchTool[coverageIn]{
+		name: "get_coverage", title: "List insurance coverage", resource: "Coverage",
+		description: "Lists the patient's insurance Coverage on file at the practice: payor, plan, subscriber id, relationship and period.",
+	})
+}
+
+func (t *tools) getPatient(ctx context.Context, _ *sdk.CallToolRequest, in practiceIn) (*sdk.CallToolResult, resourceOut, error) {
+	a, err := t.reg.Lookup(ctx, in.Practice)
+	if err != nil {
+		return nil, resourceOut{}, explain(err)
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		return nil, resourceOut{}, explain(err)
+	}
+	out, err := t.readOne(ctx, a, target{resource: "Patient", id: info.PatientID}, practice.Request{Resource: "Patient", ID: info.PatientID})
+	if err != nil {
+		return nil, resourceOut{}, err
+	}
+	return jsonResult(out), out, nil
+}
+
+func (t *tools) getPractitioner(ctx context.Context, _ *sdk.CallToolRequest, in practitionerIn) (*sdk.CallToolResult, resourceOut, error) {
+	out, err := t.readTyped(ctx, in.Practice, "Practitioner", in.ID)
+	if err != nil {
+		return nil, resourceOut{}, err
+	}
+	return jsonResult(out), out, nil
+}
+
+// readTyped reads resource by id, where the id may also be given as a reference
+// "<resource>/<id>", the form the model finds in other resources.
+func (t *tools) readTyped(ctx context.Context, key, resource, id string) (resourceOut, error) {
+	id = strings.TrimPrefix(strings.TrimSpace(id), resource+"/")
+	if !practice.IsID(id) {
+		return resourceOut{}, fmt.Errorf("id: %q is not a %s id: give <id> or %s/<id> (1-64 letters, digits, '-' and '.')", id, resource, resource)
+	}
+	a, err := t.reg.Lookup(ctx, key)
+	if err != nil {
+		return resourceOut{}, explain(err)
+	}
+	return t.readOne(ctx, a, target{resource: resource, id: id}, practice.Request{Resource: resource, ID: id})
+}
