@@ -33,6 +33,7 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	t.addLists(s)
 	t.addReports(s)
 	t.addDocuments(s)
+	t.addBinary(s)
 	return s
 }
 

@@ -90,7 +90,7 @@ func TestToolSnapshots(t *testing.T) {
 func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 	t.Parallel()
 	tools := listTools(t)
-	if len(tools) < 26 {
+	if len(tools) < 27 {
 		t.Fatalf("%d tools", len(tools))
 	}
 	for _, tool := range tools {
