@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/mcp"
 )
 
@@ -100,6 +101,8 @@ func TestReadsAreBounded(t *testing.T) {
 	}
 	callErr(t, cs, "get_practitioner", map[string]any{"id": "pr-nobody"}, "Practitioner/pr-nobody was not found", "HTTP 404")
 	callErr(t, cs, "fhir_get", map[string]any{"resource": "Patient", "id": "someone-else"}, "Patient/someone-else was not found", "HTTP 404")
+	callErr(t, cs, "get_document_reference", map[string]any{"id": sandbox.DeletedDocumentID},
+		"DocumentReference/"+sandbox.DeletedDocumentID+" was deleted", "search again", "HTTP 410")
 
 	// fhir_get strips narratives and long inline data too.
 	var reports pageResult

@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -47,5 +48,17 @@ func TestImagingReportsAreLarge(t *testing.T) {
 		if n != len(imagingStudies) {
 			t.Errorf("%s has %d radiology reports", p.code, n)
 		}
+	}
+}
+
+func TestDeletedRecordIsGone(t *testing.T) {
+	t.Parallel()
+	s := startSandbox(t, Options{})
+	p := practice0(t, s, 0)
+	tok := connect(t, s, p, testScopes)
+	status, body, _ := fhirGet(t, s, p.BaseURL+"/DocumentReference/"+DeletedDocumentID, tok.AccessToken, "")
+	wantOutcome(t, status, body, http.StatusGone, "was deleted")
+	if b := searchJSON(t, s, p.BaseURL+"/DocumentReference?_id="+DeletedDocumentID, tok.AccessToken); b.Total != 0 {
+		t.Fatalf("a search found the deleted document: %d", b.Total)
 	}
 }

@@ -32,7 +32,12 @@ type practice struct {
 	patientID, patientName string
 	byType                 map[string][]*record // newest first, then by id
 	byRef                  map[string]*record   // "Type/id"
+	gone                   map[string]bool      // "Type/id" of deleted records, answered 410
 }
+
+// DeletedDocumentID is a DocumentReference every practice deleted (entered in error): reading
+// it answers 410 Gone, as FHIR servers do for a deleted resource.
+const DeletedDocumentID = "doc-deleted-entered-in-error"
 
 func (p *practice) find(typ, id string) *record { return p.byRef[typ+"/"+id] }
 
@@ -81,6 +86,7 @@ func buildPractice(spec practiceSpec) *practice {
 			patientName: spec.patient.given + " " + spec.patient.family,
 			byType:      map[string][]*record{},
 			byRef:       map[string]*record{},
+			gone:        map[string]bool{"DocumentReference/" + DeletedDocumentID: true},
 		},
 	}
 	b.addShared()

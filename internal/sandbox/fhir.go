@@ -74,6 +74,10 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, p *practice, tok *
 		writeOutcome(w, http.StatusForbidden, "forbidden", scopeDenied)
 		return
 	}
+	if p.gone[typ+"/"+id] {
+		writeOutcome(w, http.StatusGone, "deleted", typ+"/"+id+" was deleted")
+		return
+	}
 	rec := p.find(typ, id)
 	if rec == nil || (rec.patient != "" && rec.patient != p.patientID) {
 		writeOutcome(w, http.StatusNotFound, "not-found", typ+"/"+id+" was not found")
