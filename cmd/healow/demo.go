@@ -74,7 +74,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	for _, t := range tools.Tools {
-		fmt.Fprintf(out, "  %-17s %s\n", t.Name, t.Title)
+		fmt.Fprintf(out, "  %-26s %s\n", t.Name, t.Title)
 	}
 
 	for _, p := range sb.Practices() {
@@ -112,20 +112,31 @@ func demo(ctx context.Context, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "\nwhoami %q: patient %s, %d scopes granted, token valid until %s, %s\n",
 			p.Name, who.PatientID, len(who.Scopes), who.TokenExpiry.Format(time.Kitchen), who.State)
-		var patient map[string]any
-		if err := d.call("fhir_get", map[string]any{"practice": p.Name, "resource": "Patient", "id": who.PatientID}, &patient); err != nil {
+		var patient struct {
+			Resource map[string]any `json:"resource"`
+		}
+		if err := d.call("get_patient", map[string]any{"practice": p.Name}, &patient); err != nil {
 			return err
 		}
-		fmt.Fprintf(out, "  fhir_get Patient: %s\n", describe(patient))
-		for _, q := range []map[string]any{
-			{"resource": "Observation", "params": map[string]any{"category": "laboratory"}},
-			{"resource": "Condition", "params": map[string]any{"category": "problem-list-item"}},
-			{"resource": "MedicationRequest", "params": map[string]any{"status": "active"}},
+		fmt.Fprintf(out, "  get_patient: %s\n", describe(patient.Resource))
+		for _, q := range []struct {
+			tool string
+			args map[string]any
+		}{
+			{"search_observation", map[string]any{"category": "laboratory"}},
+			{"list_problems", map[string]any{}},
+			{"search_medication_request", map[string]any{"status": "active"}},
 		} {
-			q["practice"] = p.Name
-			if err := d.search(q); err != nil {
+			q.args["practice"] = p.Name
+			if err := d.page(q.tool, q.args); err != nil {
 				return err
 			}
+		}
+		if err := d.search(map[string]any{"practice": p.Name, "resource": "Encounter", "params": map[string]any{"date": "ge2024-01-01"}}); err != nil {
+			return err
+		}
+		if err := d.documents(p.Name); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -179,6 +190,77 @@ func (d *demoClient) search(args map[string]any) error {
 	return nil
 }
 
+// page prints the first page of a typed search, then follows its next link, as a model would.
+func (d *demoClient) page(tool string, args map[string]any) error {
+	var pg struct {
+		Total    int              `json:"total"`
+		Returned int              `json:"returned"`
+		Entries  []map[string]any `json:"entries"`
+		Next     string           `json:"next"`
+	}
+	if err := d.call(tool, args, &pg); err != nil {
+		return err
+	}
+	filters := map[string]any{}
+	for k, v := range args {
+		if k != "practice" {
+			filters[k] = v
+		}
+	}
+	fmt.Fprintf(d.out, "  %s %v: %d in all, %d on this page\n", tool, filters, pg.Total, pg.Returned)
+	for i, e := range pg.Entries {
+		if i == 3 {
+			fmt.Fprintf(d.out, "    …\n")
+			break
+		}
+		fmt.Fprintf(d.out, "    %s\n", describe(e))
+	}
+	if pg.Next != "" {
+		var next struct {
+			Returned int `json:"returned"`
+		}
+		if err := d.call(tool, map[string]any{"practice": args["practice"], "next": pg.Next}, &next); err != nil {
+			return err
+		}
+		fmt.Fprintf(d.out, "    next page: %d more\n", next.Returned)
+	}
+	return nil
+}
+
+// documents finds the latest progress note and reads its text, as a model asked about the last
+// visit would.
+func (d *demoClient) documents(practice string) error {
+	var docs struct {
+		Entries []map[string]any `json:"entries"`
+	}
+	if err := d.call("search_document_reference", map[string]any{"practice": practice, "type": "http://loinc.org|11506-3"}, &docs); err != nil {
+		return err
+	}
+	if len(docs.Entries) == 0 {
+		return nil
+	}
+	var doc struct {
+		Attachments []struct {
+			ContentType string `json:"content_type"`
+			BinaryID    string `json:"binary_id"`
+		} `json:"attachments"`
+	}
+	if err := d.call("get_document_reference", map[string]any{"practice": practice, "id": docs.Entries[0]["id"]}, &doc); err != nil {
+		return err
+	}
+	at := doc.Attachments[0]
+	fmt.Fprintf(d.out, "  get_document_reference: a progress note, %s in Binary %s\n", at.ContentType, at.BinaryID)
+	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: "get_binary", Arguments: map[string]any{"practice": practice, "id": at.BinaryID}})
+	if err != nil || res.IsError || len(res.Content) < 2 {
+		return fmt.Errorf("get_binary: %v", err)
+	}
+	if text, ok := res.Content[1].(*sdk.TextContent); ok {
+		lines := strings.SplitN(text.Text, "\n", 4)
+		fmt.Fprintf(d.out, "  get_binary: %s\n", strings.Join(lines[:min(3, len(lines))], " / "))
+	}
+	return nil
+}
+
 type bundle struct {
 	Total int `json:"total"`
 	Link  []struct {
@@ -207,10 +289,18 @@ func describe(r map[string]any) string {
 			parts = append(parts, strings.TrimSpace(fmt.Sprint(join(n["given"]), " ", n["family"])))
 		}
 	}
-	for _, k := range []string{"code", "medicationCodeableConcept"} {
+	for _, k := range []string{"code", "medicationCodeableConcept", "medicationReference"} {
 		if cc, ok := r[k].(map[string]any); ok {
 			parts = append(parts, text(cc))
 		}
+	}
+	if types, ok := r["type"].([]any); ok && len(types) > 0 {
+		if cc, ok := types[0].(map[string]any); ok {
+			parts = append(parts, text(cc))
+		}
+	}
+	if p, ok := r["period"].(map[string]any); ok {
+		parts = append(parts, fmt.Sprint(p["start"]))
 	}
 	if q, ok := r["valueQuantity"].(map[string]any); ok {
 		parts = append(parts, fmt.Sprint(q["value"], " ", q["unit"]))
@@ -224,8 +314,10 @@ func describe(r map[string]any) string {
 }
 
 func text(cc map[string]any) string {
-	if t, ok := cc["text"].(string); ok {
-		return t
+	for _, k := range []string{"text", "display"} {
+		if t, ok := cc[k].(string); ok {
+			return t
+		}
 	}
 	if cs, ok := cc["coding"].([]any); ok && len(cs) > 0 {
 		if c, ok := cs[0].(map[string]any); ok {

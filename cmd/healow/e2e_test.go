@@ -139,6 +139,57 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if len(page2.Entry) == 0 {
 		t.Fatal("the next page is empty")
 	}
+	// The typed tools, as a model uses them: a wrapper, a paged search, a document's content.
+	var me struct {
+		ResourceType string `json:"resource_type"`
+		ID           string `json:"id"`
+	}
+	callJSON(t, ctx, cs, "get_patient", nil, &me)
+	if me.ResourceType != "Patient" || me.ID != patient {
+		t.Fatalf("get_patient = %+v", me)
+	}
+	type typedPage struct {
+		Total    int               `json:"total"`
+		Returned int               `json:"returned"`
+		Entries  []json.RawMessage `json:"entries"`
+		Next     string            `json:"next"`
+	}
+	var labs typedPage
+	callJSON(t, ctx, cs, "search_observation", map[string]any{"category": "laboratory", "count": 10}, &labs)
+	seen := labs.Returned
+	for p := labs; p.Next != ""; {
+		var next typedPage
+		callJSON(t, ctx, cs, "search_observation", map[string]any{"next": p.Next}, &next)
+		seen += next.Returned
+		p = next
+	}
+	if labs.Returned != 10 || labs.Next == "" || seen != labs.Total {
+		t.Fatalf("search_observation laboratory: %d on the first page, paged through %d of %d", labs.Returned, seen, labs.Total)
+	}
+	var docs typedPage
+	callJSON(t, ctx, cs, "search_document_reference", map[string]any{"type": "http://loinc.org|57133-1"}, &docs)
+	if docs.Returned != 1 {
+		t.Fatalf("referral notes: %d", docs.Returned)
+	}
+	var docID struct{ ID string }
+	json.Unmarshal(docs.Entries[0], &docID)
+	var doc struct {
+		Attachments []struct {
+			ContentType string `json:"content_type"`
+			BinaryID    string `json:"binary_id"`
+		} `json:"attachments"`
+	}
+	callJSON(t, ctx, cs, "get_document_reference", map[string]any{"id": docID.ID}, &doc)
+	if len(doc.Attachments) != 1 || doc.Attachments[0].ContentType != "application/pdf" || doc.Attachments[0].BinaryID == "" {
+		t.Fatalf("get_document_reference = %+v", doc)
+	}
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_binary", Arguments: map[string]any{"id": doc.Attachments[0].BinaryID}})
+	if err != nil || res.IsError || len(res.Content) != 2 {
+		t.Fatalf("get_binary: %v %+v", err, res)
+	}
+	if pdf, ok := res.Content[1].(*sdk.EmbeddedResource); !ok || pdf.Resource.MIMEType != "application/pdf" || !bytes.HasPrefix(pdf.Resource.Blob, []byte("%PDF-")) {
+		t.Fatalf("get_binary returned %T, not the PDF", res.Content[1])
+	}
 	if err := cs.Close(); err != nil {
 		t.Fatalf("closing the server: %v\n%s", err, serveLog.String())
 	}
