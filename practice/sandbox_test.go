@@ -25,7 +25,7 @@ type world struct {
 
 // newWorld starts a sandbox; so.Now, when set, is the clock of the sandbox, the token client and
 // the actors alike, so a test can move time for all of them.
-func newWorld(t *testing.T, so sandbox.Options) *world {
+func newWorld(t testing.TB, so sandbox.Options) *world {
 	t.Helper()
 	sb, err := sandbox.Start(so)
 	if err != nil {
@@ -45,20 +45,20 @@ func (w *world) setClock(now func() time.Time) {
 }
 
 // share opens another "process" on the same store file and keychain.
-func (w *world) share(t *testing.T) *world {
+func (w *world) share(t testing.TB) *world {
 	o := newProcess(t, w.sb, w.store.Path(), w.secrets)
 	o.setClock(w.opts.Now)
 	return o
 }
 
-func newProcess(t *testing.T, sb *sandbox.Server, path string, secrets vault.Secrets) *world {
+func newProcess(t testing.TB, sb *sandbox.Server, path string, secrets vault.Secrets) *world {
 	t.Helper()
 	store, err := vault.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool()}}}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool()}, MaxIdleConnsPerHost: 128}}
 	c := sandbox.DefaultClient()
 	return &world{sb: sb, store: store, secrets: secrets, opts: Options{
 		Store: store, Secrets: secrets, HTTP: hc, Holder: vault.NewID(),
@@ -67,7 +67,7 @@ func newProcess(t *testing.T, sb *sandbox.Server, path string, secrets vault.Sec
 }
 
 // connect runs the SMART launch for sandbox practice i and returns its stored id.
-func (w *world) connect(t *testing.T, i int) (string, sandbox.Practice) {
+func (w *world) connect(t testing.TB, i int) (string, sandbox.Practice) {
 	t.Helper()
 	p := w.sb.Practices()[i]
 	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: smart.NewStates(w.opts.Now), Now: w.opts.Now}
@@ -88,7 +88,7 @@ func (w *world) connect(t *testing.T, i int) (string, sandbox.Practice) {
 }
 
 // serve starts an actor for id with w's options, adjusted by tweak, until the test ends.
-func (w *world) serve(t *testing.T, id string, tweak func(*Options)) *Actor {
+func (w *world) serve(t testing.TB, id string, tweak func(*Options)) *Actor {
 	t.Helper()
 	o := w.opts
 	if tweak != nil {
