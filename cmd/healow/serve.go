@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"log/slog"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -31,6 +32,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 	log := newLogger()
+	slog.SetDefault(log)
 	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log)
 
 	ctx, cancel := context.WithCancel(ctx)
