@@ -171,3 +171,20 @@ func TestCapabilityStatement(t *testing.T) {
 		}
 	}
 }
+
+// A practice that keeps refusing the access token after it was renewed says the connection no
+// longer works and how to reconnect; the actor renewed once and retried once.
+func TestUnauthorizedAfterRefreshSaysReconnect(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{})
+	cs := session(t, env)
+	p := env.Sandbox.Practices()[0]
+	connectThroughTools(t, env, cs, p)
+	env.Sandbox.SetFaults(p.Code, sandbox.Faults{RejectAccess: true})
+	before := env.Sandbox.Stats()
+	callErr(t, cs, "get_patient", nil, "even after renewing it", "healow connect --name")
+	after := env.Sandbox.Stats()
+	if refreshes, reads := after.RefreshGrants-before.RefreshGrants, after.FHIRRequests-before.FHIRRequests; refreshes != 1 || reads != 2 {
+		t.Fatalf("%d refreshes and %d reads, want one of one and two of the other", refreshes, reads)
+	}
+}

@@ -232,3 +232,38 @@ func TestTwoProcessesNeverSpendTheSameRefreshToken(t *testing.T) {
 		t.Fatalf("only %d refreshes for 8 expiries", st.RefreshGrants)
 	}
 }
+
+// Connection resets, hangs and 500s at one practice leave another practice's calls untouched.
+func TestFaultsStayWithTheirPractice(t *testing.T) {
+	t.Parallel()
+	for name, f := range map[string]sandbox.Faults{
+		"resets": {ResetConnections: true},
+		"hangs":  {Hang: true},
+		"500s":   {FailNext: 1 << 20},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			w := newWorld(t, sandbox.Options{})
+			sickID, sickP := w.connect(t, 0)
+			wellID, wellP := w.connect(t, 1)
+			quick := func(o *Options) { o.RequestTimeout, o.MaxRetryWait = 300*time.Millisecond, time.Second }
+			sick, well := w.serve(t, sickID, quick), w.serve(t, wellID, quick)
+			w.sb.SetFaults(sickP.Code, f)
+			ctx := context.Background()
+			var wg sync.WaitGroup
+			for range 8 {
+				wg.Go(func() {
+					if _, err := sick.Fetch(ctx, patientRead(sickP)); err == nil {
+						t.Error("the sick practice answered")
+					}
+				})
+			}
+			for range 20 {
+				if _, err := well.Fetch(ctx, patientRead(wellP)); err != nil {
+					t.Fatalf("the healthy practice failed: %v", err)
+				}
+			}
+			wg.Wait()
+		})
+	}
+}

@@ -40,6 +40,9 @@ type Faults struct {
 	ResetConnections bool
 	// Hang makes every FHIR request wait until the client gives up.
 	Hang bool
+	// RejectAccess answers every FHIR request 401, as a practice that stopped honouring the
+	// app's access tokens while still issuing them would.
+	RejectAccess bool
 	// AccessTokenTTL, when positive, replaces Options.AccessTokenTTL for this practice's new
 	// tokens.
 	AccessTokenTTL time.Duration
@@ -132,6 +135,8 @@ func (s *Server) fhirFault(w http.ResponseWriter, r *http.Request, p *practice) 
 		resetConnection(w)
 	case s.overLimit(p):
 		writeOutcome(w, http.StatusTooManyRequests, "throttled", "rate limit exceeded for this practice; try again next minute")
+	case f.RejectAccess:
+		writeOutcome(w, http.StatusUnauthorized, "login", "access token is not accepted")
 	case f.TooManyRequests:
 		writeOutcome(w, http.StatusTooManyRequests, "throttled", "rate limit exceeded for this practice")
 	case f.Unavailable:
