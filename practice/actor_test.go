@@ -274,3 +274,28 @@ func TestCapabilityStatementIsCached(t *testing.T) {
 		t.Fatalf("metadata fetched %d times, want 1", n)
 	}
 }
+
+// A 429 with Retry-After holds the practice for that long, then the request goes through.
+func TestRetryAfterIsHonoured(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int32
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		w.Write([]byte(`{"resourceType":"Patient"}`))
+	})
+	f := newFakeECW(t)
+	f.srv.Config.Handler = mux
+	h := startActor(t, f, time.Now().Add(time.Hour), nil)
+	start := time.Now()
+	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
+		t.Fatal(err)
+	}
+	if waited := time.Since(start); waited < time.Second || calls.Load() != 2 {
+		t.Fatalf("retried after %v with %d calls; want after Retry-After's 1s", waited, calls.Load())
+	}
+}
