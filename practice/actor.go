@@ -58,6 +58,8 @@ type Options struct {
 
 	// onDispatch, for tests, runs in the actor's loop as each request is dispatched.
 	onDispatch func(Request)
+	// crashAt, for tests, stops a refresh at a named step as if the process died there.
+	crashAt func(step string) bool
 }
 
 func (o Options) withDefaults() Options {

@@ -133,18 +133,46 @@ func (j refreshJob) run(ctx context.Context) refreshResult {
 			return refreshResult{err: ctx.Err()}
 		}
 	}
-	ctx, cancel := context.WithTimeout(ctx, j.opts.LeaseTTL)
+	// Only one process spends the refresh token; whoever waited finds the work done. A lease lapses
+	// after LeaseTTL, so waiting a little longer than that always ends with it.
+	wait, cancel := context.WithTimeout(ctx, j.opts.LeaseTTL*3/2)
 	defer cancel()
-	// Only one process spends the refresh token; whoever waited finds the work done.
-	release, err := j.opts.Store.AcquireRefreshLease(ctx, j.id, j.opts.Holder, j.opts.LeaseTTL)
+	release, abandoned, err := j.opts.Store.AcquireRefreshLease(wait, j.id, j.opts.Holder, j.opts.LeaseTTL)
 	if err != nil {
 		return refreshResult{err: err}
 	}
-	defer release()
+	// The work must end while the lease still holds, or another process could start its own.
+	work, cancelWork := context.WithTimeout(ctx, j.opts.LeaseTTL)
+	defer cancelWork()
+	out := j.leased(work)
+	if errors.Is(out.err, errCrashed) {
+		return out // a crash releases nothing
+	}
+	release()
+	if abandoned && errors.Is(out.err, smart.ErrInvalidGrant) {
+		out.err = fmt.Errorf("%w: a healow process stopped while renewing this practice's access token, after the practice had "+
+			"already used up the refresh token it presented; that grant cannot be recovered (%w)", ErrNeedsReconnect, out.err)
+	}
+	return out
+}
+
+func (j refreshJob) leased(ctx context.Context) refreshResult {
+	if j.crashed("leased") {
+		return refreshResult{err: errCrashed}
+	}
 	if out, ok := j.refreshedElsewhere(ctx); ok {
 		return out
 	}
 	return j.refresh(ctx)
+}
+
+// errCrashed ends a refresh where a test's crash hook says the process died.
+var errCrashed = errors.New("simulated crash")
+
+// crashed lets a test stop a refresh at a named step, as a killed process would: nothing after
+// it happens, the lease included.
+func (j refreshJob) crashed(step string) bool {
+	return j.opts.crashAt != nil && j.opts.crashAt(step)
 }
 
 // refreshedElsewhere adopts the access token another process stored while this one waited.
@@ -188,6 +216,9 @@ func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 		out.err = err
 		return out
 	}
+	if j.crashed("exchanged") {
+		return refreshResult{err: errCrashed}
+	}
 	// eCW refresh tokens may be single-use: the old one died when the server answered, so the new
 	// one is stored before anything else happens. If the keychain refuses it, the actor keeps it
 	// in memory for the next refresh rather than losing the grant.
@@ -202,12 +233,21 @@ func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 	} else {
 		out.saved = true
 	}
+	if j.crashed("stored-refresh") {
+		return refreshResult{err: errCrashed}
+	}
 	if err := j.opts.Secrets.Set(j.id, vault.AccessToken, tok.AccessToken); err != nil {
 		out.keychainErr = errors.Join(out.keychainErr, fmt.Errorf("the access token could not be stored: %w", err))
+	}
+	if j.crashed("stored-access") {
+		return refreshResult{err: errCrashed}
 	}
 	now := j.opts.Now()
 	if err := j.opts.Store.RecordRefresh(ctx, j.id, tok.Expiry, tok.Scopes, now); err != nil {
 		j.opts.Logger.Warn("could not record the refresh", "practice", j.id, "err", err)
+	}
+	if j.crashed("recorded") {
+		return refreshResult{err: errCrashed}
 	}
 	out.access, out.expiry, out.scopes, out.at = tok.AccessToken, tok.Expiry, tok.Scopes, now
 	return out

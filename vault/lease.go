@@ -18,30 +18,33 @@ const leasePoll = 25 * time.Millisecond
 // second waits here, and after winning should re-read the keychain, since the first has usually
 // refreshed already. A lease whose holder died lapses after ttl. Waiting ends with ctx.
 //
+// abandoned reports that the lease taken had lapsed in another holder's hands: that process
+// stopped while refreshing, perhaps after the practice had used up the refresh token.
+//
 // Leases do not bump the generation: they change no practice.
-func (s *Store) AcquireRefreshLease(ctx context.Context, id, holder string, ttl time.Duration) (release func(), err error) {
+func (s *Store) AcquireRefreshLease(ctx context.Context, id, holder string, ttl time.Duration) (release func(), abandoned bool, err error) {
 	for {
-		ok, err := s.tryLease(ctx, id, holder, ttl)
+		ok, abandoned, err := s.tryLease(ctx, id, holder, ttl)
 		if err != nil {
-			return nil, fmt.Errorf("vault: refresh lease of practice %s: %w", id, err)
+			return nil, false, fmt.Errorf("vault: refresh lease of practice %s: %w", id, err)
 		}
 		if ok {
-			return func() { s.releaseLease(id, holder) }, nil
+			return func() { s.releaseLease(id, holder) }, abandoned, nil
 		}
 		t := time.NewTimer(leasePoll + rand.N(leasePoll))
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, fmt.Errorf("vault: waiting for another healow process to finish refreshing practice %s: %w", id, ctx.Err())
+			return nil, false, fmt.Errorf("vault: waiting for another healow process to finish refreshing practice %s: %w", id, ctx.Err())
 		}
 	}
 }
 
-func (s *Store) tryLease(ctx context.Context, id, holder string, ttl time.Duration) (ok bool, err error) {
+func (s *Store) tryLease(ctx context.Context, id, holder string, ttl time.Duration) (ok, abandoned bool, err error) {
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (see dsn): the read and the write are one step
 	if err != nil {
-		return false, err
+		return false, false, err
 	}
 	defer func() {
 		if !ok || err != nil {
@@ -55,15 +58,16 @@ func (s *Store) tryLease(ctx context.Context, id, holder string, ttl time.Durati
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
-		return false, err
+		return false, false, err
 	default:
 		exp, err := decodeTime("expires_at", until)
 		if err != nil {
-			return false, err
+			return false, false, err
 		}
 		if other != holder && now.Before(exp) {
-			return false, nil
+			return false, false, nil
 		}
+		abandoned = other != holder
 	}
 	_, err = tx.ExecContext(ctx, `INSERT INTO refresh_leases (practice_id, holder, expires_at) VALUES (?, ?, ?)
 ON CONFLICT (practice_id) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at`,
@@ -71,14 +75,14 @@ ON CONFLICT (practice_id) DO UPDATE SET holder = excluded.holder, expires_at = e
 	if err != nil {
 		var count int
 		if s.db.QueryRowContext(ctx, `SELECT count(*) FROM practices WHERE id = ?`, id).Scan(&count) == nil && count == 0 {
-			return false, fmt.Errorf("%w: no practice has id %q", ErrNotFound, id)
+			return false, false, fmt.Errorf("%w: no practice has id %q", ErrNotFound, id)
 		}
-		return false, err
+		return false, false, err
 	}
 	if err := tx.Commit(); err != nil {
-		return false, err
+		return false, false, err
 	}
-	return true, nil
+	return true, abandoned, nil
 }
 
 // releaseLease gives the lease up early. It uses its own short deadline: it runs after the

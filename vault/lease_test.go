@@ -22,30 +22,30 @@ func TestRefreshLeaseIsExclusiveAcrossHandles(t *testing.T) {
 	}
 	gen, _ := a.Generation(ctx)
 
-	releaseA, err := a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
-	if err != nil {
-		t.Fatal(err)
+	releaseA, abandoned, err := a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
+	if err != nil || abandoned {
+		t.Fatal(err, abandoned)
 	}
 	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
-	_, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
+	_, _, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("b took a held lease: %v", err)
 	}
 	releaseA()
-	releaseB, err := b.AcquireRefreshLease(ctx, id, "process-b", time.Minute)
-	if err != nil {
-		t.Fatalf("b after release: %v", err)
+	releaseB, abandoned, err := b.AcquireRefreshLease(ctx, id, "process-b", time.Minute)
+	if err != nil || abandoned {
+		t.Fatalf("b after release: %v %v", err, abandoned)
 	}
 	// A holder that died leaves a lease that lapses.
 	clock.Advance(2 * time.Minute)
-	releaseA, err = a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
-	if err != nil {
-		t.Fatalf("a after b's lease lapsed: %v", err)
+	releaseA, abandoned, err = a.AcquireRefreshLease(ctx, id, "process-a", time.Minute)
+	if err != nil || !abandoned {
+		t.Fatalf("a after b's lease lapsed: %v, abandoned %v", err, abandoned)
 	}
 	releaseB() // b's late release must not free a's lease
 	short, cancel = context.WithTimeout(ctx, 100*time.Millisecond)
-	_, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
+	_, _, err = b.AcquireRefreshLease(short, id, "process-b", time.Minute)
 	cancel()
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("b's stale release freed a's lease: %v", err)
@@ -54,7 +54,7 @@ func TestRefreshLeaseIsExclusiveAcrossHandles(t *testing.T) {
 	if g, _ := a.Generation(ctx); g != gen {
 		t.Fatalf("leases moved the generation from %d to %d", gen, g)
 	}
-	if _, err := a.AcquireRefreshLease(ctx, NewID(), "process-a", time.Minute); !errors.Is(err, ErrNotFound) {
+	if _, _, err := a.AcquireRefreshLease(ctx, NewID(), "process-a", time.Minute); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("lease of a missing practice: %v", err)
 	}
 }
