@@ -34,7 +34,7 @@ func TestCrashAtAnyStepOfARefresh(t *testing.T) {
 			clk.Advance(2 * time.Hour) // the access token has expired: the next call refreshes
 			var crashes atomic.Int32
 			dying := first.serve(t, id, func(o *Options) {
-				o.LeaseTTL = 100 * time.Millisecond
+				o.LeaseTTL = time.Second
 				o.crashAt = func(step string) bool { return step == tc.step && crashes.Add(1) == 1 }
 			})
 			ctx := context.Background()
@@ -44,8 +44,8 @@ func TestCrashAtAnyStepOfARefresh(t *testing.T) {
 			dying.Close() // the process is gone
 
 			second := first.share(t)
-			next := second.serve(t, id, func(o *Options) { o.LeaseTTL = 100 * time.Millisecond })
-			clk.Advance(time.Second) // past the dead process's lease
+			next := second.serve(t, id, func(o *Options) { o.LeaseTTL = time.Second })
+			// The dead process's lease lapses within a second of real time; the next refresh waits for it.
 			_, err := next.Fetch(ctx, patientRead(p))
 			if tc.survives {
 				if err != nil {

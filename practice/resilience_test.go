@@ -247,7 +247,7 @@ func TestFaultsStayWithTheirPractice(t *testing.T) {
 			sickID, sickP := w.connect(t, 0)
 			wellID, wellP := w.connect(t, 1)
 			quick := func(o *Options) { o.RequestTimeout, o.MaxRetryWait = 300*time.Millisecond, time.Second }
-			sick, well := w.serve(t, sickID, quick), w.serve(t, wellID, quick)
+			sick, well := w.serve(t, sickID, quick), w.serve(t, wellID, nil)
 			w.sb.SetFaults(sickP.Code, f)
 			ctx := context.Background()
 			var wg sync.WaitGroup
