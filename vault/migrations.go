@@ -41,6 +41,17 @@ CREATE TABLE refresh_leases (
 	expires_at  TEXT NOT NULL              -- RFC 3339 UTC
 ) STRICT;
 `,
+	// 3: the last state a running server saw each practice in, for `healow status` when no
+	// server runs. Written without bumping the generation: it changes nothing a server serves.
+	`
+CREATE TABLE practice_states (
+	practice_id TEXT PRIMARY KEY REFERENCES practices (id) ON DELETE CASCADE,
+	state       TEXT NOT NULL,
+	last_error  TEXT NOT NULL,            -- in words, with no token and no patient data
+	pid         INTEGER NOT NULL,         -- the healow serve process that saw it
+	at          TEXT NOT NULL             -- RFC 3339 UTC
+) STRICT;
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that
