@@ -52,6 +52,22 @@ CREATE TABLE practice_states (
 	at          TEXT NOT NULL             -- RFC 3339 UTC
 ) STRICT;
 `,
+	// 4: the audit trail, one row per read of patient data. No foreign key: the trail of a
+	// practice outlives its disconnection. Never the content, a token or a query value.
+	`
+CREATE TABLE audit (
+	id            INTEGER PRIMARY KEY,
+	at            TEXT NOT NULL,          -- fixed-width RFC 3339 UTC, so text order is time order
+	pid           INTEGER NOT NULL,
+	practice_id   TEXT NOT NULL,
+	practice_name TEXT NOT NULL,          -- as it was then, so the row reads well after a disconnect
+	tool          TEXT NOT NULL,
+	resource_type TEXT NOT NULL,
+	resources     INTEGER NOT NULL,       -- how many resources the practice returned
+	outcome       TEXT NOT NULL           -- "ok" or an error class such as "http-403"
+) STRICT;
+CREATE INDEX audit_at ON audit (at);
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that
