@@ -126,11 +126,29 @@ func InsideBase(base, link string) (string, error) {
 	}
 	prefix := strings.TrimSuffix(b.EscapedPath(), "/") + "/"
 	path := u.EscapedPath()
+	// The escaped path decides the prefix (it is what goes on the wire); the decoded one decides
+	// whether a server that decodes %2e%2e or %2f before resolving dot segments would climb out.
 	if u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Fragment != "" ||
-		!strings.HasPrefix(path, prefix) || strings.Contains(path, "/../") || strings.HasSuffix(path, "/..") {
+		!strings.HasPrefix(path, prefix) || climbs(path) || climbs(u.Path) {
 		return "", fmt.Errorf("%w: next link is outside the practice's FHIR base %s; refusing to send the practice's token there", ErrOutsideBase, base)
 	}
 	return u.String(), nil
+}
+
+// climbs reports whether some server could read path as leaving the folder it names: a "." or
+// ".." segment (also Tomcat's "..;param"), a backslash (IIS reads it as a slash), or a control
+// character.
+func climbs(path string) bool {
+	if strings.ContainsRune(path, '\\') || strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return true
+	}
+	for seg := range strings.SplitSeq(path, "/") {
+		seg, _, _ = strings.Cut(seg, ";")
+		if seg == "." || seg == ".." {
+			return true
+		}
+	}
+	return false
 }
 
 // patientSearch lists the resource types whose searches take a patient parameter on eCW.

@@ -40,6 +40,11 @@ func TestRequestURL(t *testing.T) {
 		{"next sibling practice", Request{Next: "https://fhir4.healow.com/fhir/r4/FEIGCDX/Observation"}, "", "outside"},
 		{"next with userinfo", Request{Next: "https://u@fhir4.healow.com/fhir/r4/FEIGCD/Observation"}, "", "outside"},
 		{"next other port", Request{Next: "https://fhir4.healow.com:444/fhir/r4/FEIGCD/Observation"}, "", "outside"},
+		{"next climbs encoded", Request{Next: base + "/%2e%2e/AACJCD/Observation"}, "", "outside"},
+		{"next climbs through an encoded slash", Request{Next: base + "/Observation%2F..%2F..%2FAACJCD"}, "", "outside"},
+		{"next climbs Tomcat's way", Request{Next: base + "/..;x/AACJCD/Observation"}, "", "outside"},
+		{"next climbs IIS's way", Request{Next: base + "/..%5C..%5CAACJCD/Observation"}, "", "outside"},
+		{"next with a NUL", Request{Next: base + "/Observation%00/x"}, "", "outside"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := tc.req.URL(base, "p1")
