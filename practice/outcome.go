@@ -1,7 +1,10 @@
 package practice
 
 import (
+	"encoding/base64"
 	"encoding/json"
+	"net/url"
+	"regexp"
 	"strings"
 )
 
@@ -10,8 +13,10 @@ const maxOutcome = 300
 
 // describeOutcome renders an OperationOutcome body as one line ("error invalid: diagnostics;
 // ..."), or "" when the body is not one. Other bodies are left out on purpose: an error page
-// may echo request headers, and error texts reach the model.
-func describeOutcome(body []byte) string {
+// may echo request headers, and error texts reach the model. An OperationOutcome may echo them
+// too, so credentials are cut out of it: every value in secrets (the token the request carried),
+// and whatever follows an HTTP authentication scheme or names a token.
+func describeOutcome(body []byte, secrets ...string) string {
 	var oo struct {
 		ResourceType string `json:"resourceType"`
 		Issue        []struct {
@@ -38,15 +43,49 @@ func describeOutcome(body []byte) string {
 		}
 		parts = append(parts, p)
 	}
-	s := strings.Join(parts, "; ")
+	// Redact before anything is cut or joined, so no half of a secret survives, and again after
+	// control characters became spaces, which could rejoin a scheme and its credential.
+	s := redactCredentials(strings.Join(parts, "; "), secrets)
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
+	s = redactCredentials(s, secrets)
 	if len(s) > maxOutcome {
-		s = s[:maxOutcome] + "…"
+		s = strings.ToValidUTF8(s[:maxOutcome], "") + "…"
 	}
 	return s
+}
+
+// credential matches what a server echoing a request would show of its credentials: the value
+// after an Authorization scheme ("Bearer abc", "Basic dXNlcjpw"), or after a token's name in a
+// form or query ("access_token=abc", "refresh_token: abc").
+var credential = regexp.MustCompile(`(?i)\b(bearer\s+|basic\s+|` +
+	`(?:access_token|refresh_token|id_token|client_secret|code_verifier)"?\s*[:=]\s*"?)([^\s"',;&]+)`)
+
+func redactCredentials(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec == "" {
+			continue
+		}
+		for _, form := range []string{sec, url.QueryEscape(sec), url.PathEscape(sec)} {
+			s = strings.ReplaceAll(s, form, "[redacted]")
+		}
+	}
+	return credential.ReplaceAllStringFunc(s, func(m string) string {
+		parts := credential.FindStringSubmatch(m)
+		// "Basic" is also a word of medicine ("basic metabolic panel"): only a value that is
+		// base64 of user:password is a credential.
+		if strings.HasPrefix(strings.ToLower(parts[1]), "basic") && !isBasicCredential(parts[2]) {
+			return m
+		}
+		return parts[1] + "[redacted]"
+	})
+}
+
+func isBasicCredential(v string) bool {
+	b, err := base64.StdEncoding.DecodeString(v)
+	return err == nil && strings.Contains(string(b), ":")
 }

@@ -1,0 +1,200 @@
+package practice
+
+import (
+	"compress/gzip"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+// hostileECW is a fakeECW whose FHIR answers are the test's: route maps a path under the base
+// ("Observation", "Patient/pat-1") to a handler. Patient/pat-1 stays healthy unless routed, so a
+// test can show the actor still answers after a hostile one.
+func hostileECW(t *testing.T, routes map[string]http.HandlerFunc) *fakeECW {
+	t.Helper()
+	f := newFakeECW(t)
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /oauth/token", f.token)
+	mux.HandleFunc("GET /fhir/r4/TEST/", func(w http.ResponseWriter, r *http.Request) {
+		if h := routes[strings.TrimPrefix(r.URL.Path, "/fhir/r4/TEST/")]; h != nil {
+			h(w, r)
+			return
+		}
+		f.fhir(w, r)
+	})
+	f.srv.Config.Handler = mux
+	return f
+}
+
+// stillHealthy fails unless the actor answers a plain read and says it is ready.
+func stillHealthy(t *testing.T, h *harness) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := h.actor.Fetch(ctx, Request{Resource: "Patient", ID: "pat-1"}); err != nil {
+		t.Fatalf("the actor no longer answers a plain read: %v", err)
+	}
+	hl, err := h.actor.Health(ctx)
+	if err != nil || hl.State != StateReady || hl.Restarts != 0 {
+		t.Fatalf("health after the hostile answer: %+v, %v", hl, err)
+	}
+}
+
+// endless writes zeros until the client hangs up, through w (maybe a gzip stream).
+func endless(w interface{ Write([]byte) (int, error) }, flush func()) {
+	chunk := make([]byte, 32<<10)
+	for {
+		if _, err := w.Write(chunk); err != nil {
+			return
+		}
+		flush()
+	}
+}
+
+// A body that never ends, plain or as a gzip stream that inflates without end (a gzip bomb), is
+// cut at MaxBody. The timeout is long on purpose: were the body read without its bound, the
+// request would end by timing out instead, and the test would fail on the error it checks.
+func TestEndlessBodiesEndAtTheBound(t *testing.T) {
+	t.Parallel()
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			endless(w, w.(http.Flusher).Flush)
+		},
+		"DocumentReference": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			w.Header().Set("Content-Encoding", "gzip")
+			gz, _ := gzip.NewWriterLevel(w, gzip.BestCompression)
+			endless(gz, func() { gz.Flush(); w.(http.Flusher).Flush() })
+		},
+	})
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
+		o.MaxBody = 1 << 20
+		o.RequestTimeout = time.Minute
+	})
+	for _, resource := range []string{"Observation", "DocumentReference"} {
+		_, err := h.actor.Fetch(context.Background(), Request{Resource: resource})
+		if !errors.Is(err, errBodyTooLarge) || !strings.Contains(err.Error(), "larger than 1 MiB") {
+			t.Fatalf("%s: err = %v, want the body bound", resource, err)
+		}
+	}
+	stillHealthy(t, h)
+}
+
+// A body that trickles forever ends with the request timeout, which covers reading the body and
+// not only waiting for headers.
+func TestTricklingBodyEndsWithTheTimeout(t *testing.T) {
+	t.Parallel()
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation": func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			for {
+				if _, err := w.Write([]byte(" ")); err != nil {
+					return
+				}
+				w.(http.Flusher).Flush()
+				select {
+				case <-r.Context().Done():
+					return
+				case <-time.After(5 * time.Millisecond):
+				}
+			}
+		},
+	})
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
+		o.RequestTimeout = 150 * time.Millisecond
+		o.MaxRetries = -1 // no retry: one timeout is the point
+	})
+	_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
+	if err == nil || !strings.Contains(err.Error(), "reading the practice's answer") {
+		t.Fatalf("err = %v, want a read that timed out", err)
+	}
+	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
+		t.Fatalf("the actor no longer answers: %v", err)
+	}
+}
+
+// Headers without end are refused by the client's header bound, and the actor carries on.
+// cmd/healow's newHTTPClient sets that bound; TestHTTPClientBoundsHeaders there proves it does.
+func TestHugeHeaderIsAClearError(t *testing.T) {
+	t.Parallel()
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation": func(w http.ResponseWriter, r *http.Request) {
+			for i := range 64 {
+				w.Header().Set(fmt.Sprintf("X-Filler-%d", i), strings.Repeat("a", 8<<10))
+			}
+			w.WriteHeader(http.StatusOK)
+		},
+	})
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
+		c := *f.srv.Client()
+		tr := c.Transport.(*http.Transport).Clone()
+		tr.MaxResponseHeaderBytes = 64 << 10
+		c.Transport = tr
+		o.HTTP = &c
+		o.MaxRetries = -1
+	})
+	_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
+	if err == nil || !strings.Contains(err.Error(), "reaching the practice") || !strings.Contains(err.Error(), "exceeded") {
+		t.Fatalf("err = %v", err)
+	}
+	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
+		t.Fatalf("the actor no longer answers: %v", err)
+	}
+}
+
+// A practice that echoes the request's Authorization header into its OperationOutcome, as some
+// error pages do, gets the token nowhere: not into the error a caller sees, not into Health.
+func TestEchoedAuthorizationNeverReachesAnError(t *testing.T) {
+	t.Parallel()
+	echo := func(status int) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "application/fhir+json")
+			w.WriteHeader(status)
+			fmt.Fprintf(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"security","diagnostics":%q}]}`,
+				"rejected Authorization: "+r.Header.Get("Authorization")+"\r\n(access_token="+strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")+")")
+		}
+	}
+	f := hostileECW(t, map[string]http.HandlerFunc{"Observation": echo(http.StatusBadRequest), "Condition": echo(http.StatusUnauthorized)})
+	h := startActor(t, f, time.Now().Add(time.Hour), nil)
+	for _, resource := range []string{"Observation", "Condition"} {
+		_, err := h.actor.Fetch(context.Background(), Request{Resource: resource})
+		if err == nil || !strings.Contains(err.Error(), "rejected Authorization") {
+			t.Fatalf("%s: err = %v, want the practice's words", resource, err)
+		}
+		hl, _ := h.actor.Health(context.Background())
+		for _, text := range []string{err.Error(), hl.LastError} {
+			for _, tok := range []string{"access-0", "access-1", "access-2"} {
+				if strings.Contains(text, tok) {
+					t.Fatalf("%s: %q carries the access token %s", resource, text, tok)
+				}
+			}
+		}
+	}
+	if f.tokenCalls.Load() == 0 {
+		t.Fatal("the 401 did not lead to a refresh, so the second token was never echoed")
+	}
+}
+
+func TestDescribeOutcomeRedactsCredentials(t *testing.T) {
+	t.Parallel()
+	outcome := func(words string) []byte {
+		return fmt.Appendf(nil, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"security","diagnostics":%q}]}`, words)
+	}
+	for _, tc := range []struct{ words, want string }{
+		{"Authorization: Bearer eyJ0.eyJ1.sig was rejected", "error security: Authorization: Bearer [redacted] was rejected"},
+		{"bearer\r\nabc-123 expired", "error security: bearer  [redacted] expired"},
+		{"Authorization: Basic Y2xpZW50OnNlY3JldA==", "error security: Authorization: Basic [redacted]"},
+		{"GET /Patient?access_token=abc&x=1", "error security: GET /Patient?access_token=[redacted]&x=1"},
+		{`{"refresh_token": "rt-1"}`, `error security: {"refresh_token": "[redacted]"}`},
+		{"no basic metabolic panel on file", "error security: no basic metabolic panel on file"},
+		{"token tok-SECRET-1 is not known", "error security: token [redacted] is not known"},
+	} {
+		if got := describeOutcome(outcome(tc.words), "tok-SECRET-1"); got != tc.want {
+			t.Errorf("describeOutcome(%q) = %q, want %q", tc.words, got, tc.want)
+		}
+	}
+}
