@@ -62,6 +62,7 @@ type lookupReply struct {
 	err   error
 }
 type actorsMsg struct{ reply chan []*practice.Actor }
+type namesMsg struct{ reply chan map[string]string } // practice id → name
 type syncMsg struct {
 	rows      []vault.Practice
 	gen       int64
@@ -72,6 +73,7 @@ type syncMsg struct {
 
 func (*lookupMsg) isRegMsg() {}
 func (*actorsMsg) isRegMsg() {}
+func (*namesMsg) isRegMsg()  {}
 func (*syncMsg) isRegMsg()   {}
 
 // Serve keeps the set of actors equal to the set of stored practices: at start, then whenever
@@ -136,6 +138,12 @@ func (r *Registry) handle(ctx context.Context, m regMsg) {
 		m.reply <- lookupReply{a, err}
 	case *actorsMsg:
 		m.reply <- r.sorted()
+	case *namesMsg:
+		names := make(map[string]string, len(r.entries))
+		for id, e := range r.entries {
+			names[id] = e.name
+		}
+		m.reply <- names
 	case *syncMsg:
 		r.sync(ctx, m)
 	}

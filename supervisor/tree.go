@@ -5,6 +5,7 @@ package supervisor
 import (
 	"context"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/thejerf/suture/v4"
@@ -22,17 +23,29 @@ type Options struct {
 	// PollInterval is how often the store is checked for practices connected or changed by
 	// another process. Zero means one second.
 	PollInterval time.Duration
+
+	// StatusDir, when set, is where this process answers `healow status` on a unix socket
+	// (see SocketDir). Empty means it does not.
+	StatusDir string
+	// Version is what status reports for this process.
+	Version string
+	// StateEvery is how often practices' states are compared with what the store last heard;
+	// zero means one second.
+	StateEvery time.Duration
 }
 
 // Tree is the root of the service tree:
 //
 //	healow
+//	├── practices
+//	│   └── practice pr_…
 //	├── registry
-//	└── practices
-//	    └── practice pr_…
+//	├── state recorder  remembers each practice's last state in the store
+//	└── status          answers healow status (with Options.StatusDir)
 type Tree struct {
 	root     *suture.Supervisor
 	Registry *Registry
+	Started  time.Time
 }
 
 // New builds the tree. Nothing runs until Serve.
@@ -46,13 +59,28 @@ func New(opts Options) *Tree {
 	if opts.Practice.Logger == nil {
 		opts.Practice.Logger = opts.Logger
 	}
+	if opts.StateEvery == 0 {
+		opts.StateEvery = time.Second
+	}
+	now := opts.Practice.Now
+	if now == nil {
+		now = time.Now
+	}
 	hook := eventHook(opts.Logger)
 	root := suture.New("healow", suture.Spec{EventHook: hook})
 	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
 	reg := newRegistry(opts, practices)
+	t := &Tree{root: root, Registry: reg, Started: time.Now()}
 	root.Add(reg)
 	root.Add(practices)
-	return &Tree{root: root, Registry: reg}
+	if store := opts.Practice.Store; store != nil {
+		root.Add(&stateRecorder{reg: reg, store: store, every: opts.StateEvery, now: now, log: opts.Logger})
+	}
+	if opts.StatusDir != "" {
+		root.Add(&statusServer{tree: t, path: SocketPath(opts.StatusDir, os.Getpid()),
+			proc: Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version}, log: opts.Logger})
+	}
+	return t
 }
 
 // Serve runs the tree until ctx ends.

@@ -37,6 +37,8 @@ type Options struct {
 	// Now, when set, is the one clock of the sandbox, the token client and the actors, so a test
 	// can move time for all of them at once.
 	Now func() time.Time
+	// StatusDir, when set, makes the tree answer the status protocol there.
+	StatusDir string
 }
 
 // Start runs a sandbox and a tree until the test ends.
@@ -74,7 +76,8 @@ func Start(t testing.TB, o Options) *Env {
 	if po.Logger == nil {
 		po.Logger = o.Logger
 	}
-	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Logger: o.Logger, PollInterval: 20 * time.Millisecond})
+	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Logger: o.Logger,
+		PollInterval: 20 * time.Millisecond, StatusDir: o.StatusDir, StateEvery: 100 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
