@@ -25,6 +25,7 @@ type Registry struct {
 	log       *slog.Logger
 	practices *suture.Supervisor
 	inbox     chan regMsg
+	audit     *auditor // nil without a store
 
 	// Kept across restarts of Serve, since the actors outlive them in their own supervisor.
 	entries map[string]*entry

@@ -11,6 +11,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // Options configure the tree.
@@ -29,6 +30,8 @@ type Options struct {
 	StatusDir string
 	// Version is what status reports for this process.
 	Version string
+	// AuditRetention is how long audit rows are kept; zero means DefaultAuditRetention.
+	AuditRetention time.Duration
 	// StateEvery is how often practices' states are compared with what the store last heard;
 	// zero means one second.
 	StateEvery time.Duration
@@ -37,6 +40,7 @@ type Options struct {
 // Tree is the root of the service tree:
 //
 //	healow
+//	├── audit           writes the audit trail
 //	├── practices
 //	│   └── practice pr_…
 //	├── registry
@@ -59,6 +63,9 @@ func New(opts Options) *Tree {
 	if opts.Practice.Logger == nil {
 		opts.Practice.Logger = opts.Logger
 	}
+	if opts.AuditRetention == 0 {
+		opts.AuditRetention = DefaultAuditRetention
+	}
 	if opts.StateEvery == 0 {
 		opts.StateEvery = time.Second
 	}
@@ -74,6 +81,9 @@ func New(opts Options) *Tree {
 	root.Add(reg)
 	root.Add(practices)
 	if store := opts.Practice.Store; store != nil {
+		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,
+			now: now, log: opts.Logger.With("service", "audit")}
+		root.Add(reg.audit)
 		root.Add(&stateRecorder{reg: reg, store: store, every: opts.StateEvery, now: now, log: opts.Logger})
 	}
 	if opts.StatusDir != "" {
