@@ -2,6 +2,7 @@ package smart
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -23,6 +24,7 @@ func Discover(ctx context.Context, hc *http.Client, fhirBase string) (*Config, e
 	if hc == nil {
 		hc = http.DefaultClient
 	}
+	hc = httpsRedirectsOnly(hc)
 	endpoint := base + "/.well-known/smart-configuration"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, endpoint, nil)
 	if err != nil {
@@ -61,4 +63,25 @@ func readBounded(r io.Reader) ([]byte, error) {
 		return nil, fmt.Errorf("the response body is larger than %d bytes, which no SMART server should send", maxBody)
 	}
 	return b, nil
+}
+
+// httpsRedirectsOnly returns a client like hc that follows a redirect only to another https URL.
+// The document names the endpoints that receive the client secret and the tokens; fetched over
+// plain http, anyone on the way could name their own.
+func httpsRedirectsOnly(hc *http.Client) *http.Client {
+	c := *hc
+	next := hc.CheckRedirect
+	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
+		if _, err := checkHTTPSURL(req.URL.String()); err != nil {
+			return fmt.Errorf("refusing the redirect to %s: %w", req.URL.Redacted(), err)
+		}
+		if next != nil {
+			return next(req, via)
+		}
+		if len(via) >= 5 {
+			return errors.New("stopped after 5 redirects")
+		}
+		return nil
+	}
+	return &c
 }

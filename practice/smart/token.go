@@ -2,6 +2,7 @@ package smart
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,7 +73,9 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 	if c.ClientID == "" || c.ClientSecret == "" {
 		return nil, errors.New("the client id or secret is empty: set HEALOW_CLIENT_ID and HEALOW_CLIENT_SECRET")
 	}
-	secrets = append(secrets, c.ClientSecret)
+	// A server that echoes the Authorization header shows the secret base64-encoded.
+	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)))
+	secrets = append(secrets, c.ClientSecret, basic)
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.TokenEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -82,17 +85,16 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 	req.Header.Set("Accept", "application/json")
 	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
 
-	hc := c.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	resp, err := noRedirects(c.HTTP).Do(req)
 	if err != nil {
 		// *url.Error quotes the URL and the transport's reason only; the
 		// form body with the code or token is not part of it.
 		return nil, fmt.Errorf("the token request to %s failed (%w): check your network connection and try again", cfg.TokenEndpoint, err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode >= 300 && resp.StatusCode < 400 {
+		return nil, fmt.Errorf("the token endpoint %s answered with a redirect (HTTP %d), which is not followed: the client secret and the code or refresh token would go along; report it to the practice", cfg.TokenEndpoint, resp.StatusCode)
+	}
 	body, err := readBounded(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("token endpoint: %w", err)
@@ -105,4 +107,17 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 		now = c.Now
 	}
 	return parseToken(body, now())
+}
+
+// noRedirects returns a client like hc (nil: http.DefaultClient) that follows no redirect. A
+// token request carries the client secret in its Authorization header and a code or refresh
+// token in its body; Go would send the body along on a 307 or 308 to any host, and the header
+// to the same host's other paths.
+func noRedirects(hc *http.Client) *http.Client {
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	c := *hc
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
 }
