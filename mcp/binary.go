@@ -70,7 +70,7 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 		}
 		req, uri = practice.Request{Next: abs, Accept: "application/fhir+json"}, abs
 	}
-	resp, err := a.Fetch(ctx, req)
+	resp, err := t.fetch(ctx, a, req)
 	if err != nil {
 		return nil, nil, t.explainFetch(ctx, a, target{resource: "Binary", id: id}, err)
 	}

@@ -47,7 +47,7 @@ func (t *tools) capability(ctx context.Context, _ *sdk.CallToolRequest, in pract
 	if err != nil {
 		return nil, capabilityOut{}, explain(err)
 	}
-	resp, err := a.Fetch(ctx, practice.Request{Metadata: true})
+	resp, err := t.fetch(ctx, a, practice.Request{Metadata: true})
 	if err != nil {
 		return nil, capabilityOut{}, t.explainFetch(ctx, a, target{resource: "CapabilityStatement"}, err)
 	}

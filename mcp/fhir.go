@@ -127,7 +127,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 
 // readOne reads one resource and bounds it.
 func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req practice.Request) (resourceOut, error) {
-	resp, err := a.Fetch(ctx, req)
+	resp, err := t.fetch(ctx, a, req)
 	if err != nil {
 		return resourceOut{}, t.explainFetch(ctx, a, tg, err)
 	}

@@ -142,7 +142,7 @@ func pageSize(field string, n int) (int, error) {
 // next link cannot be re-asked that way (its link is the server's), so its note says what was
 // left out.
 func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
-	resp, err := a.Fetch(ctx, req)
+	resp, err := t.fetch(ctx, a, req)
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
@@ -160,7 +160,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 		again.Params[k] = v
 	}
 	again.Params.Set("_count", strconv.Itoa(fit))
-	resp, err = a.Fetch(ctx, again)
+	resp, err = t.fetch(ctx, a, again)
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}

@@ -1,0 +1,120 @@
+package mcp
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/supervisor"
+)
+
+// toolKey carries the name of the tool being called, for the audit trail.
+type toolKey struct{}
+
+// labelTools puts the called tool's name in the context of its handler.
+func labelTools(next sdk.MethodHandler) sdk.MethodHandler {
+	return func(ctx context.Context, method string, req sdk.Request) (sdk.Result, error) {
+		if r, ok := req.(*sdk.CallToolRequest); ok && r.Params != nil {
+			ctx = context.WithValue(ctx, toolKey{}, r.Params.Name)
+		}
+		return next(ctx, method, req)
+	}
+}
+
+// fetch is the one way tools read from a practice: it asks the actor and records the access in
+// the audit trail (which tool, what kind of record, how many, how it ended), never its content
+// or the search values. The CapabilityStatement is not patient data and is not recorded.
+func (t *tools) fetch(ctx context.Context, a *practice.Actor, req practice.Request) (*practice.Response, error) {
+	resp, err := a.Fetch(ctx, req)
+	if req.Metadata || t.reg == nil {
+		return resp, err
+	}
+	tool, _ := ctx.Value(toolKey{}).(string)
+	if tool == "" {
+		tool = "unknown"
+	}
+	access := supervisor.Access{PracticeID: a.ID(), Tool: tool, ResourceType: resourceOf(req), Outcome: outcome(err)}
+	if err == nil {
+		access.Resources, access.ResourceType = counted(resp, access.ResourceType)
+	}
+	t.reg.RecordAccess(access)
+	return resp, err
+}
+
+// resourceOf names the resource type a request asks for; a next link or an attachment URL names
+// it in its path.
+func resourceOf(req practice.Request) string {
+	if req.Resource != "" || req.Next == "" {
+		return req.Resource
+	}
+	u, err := url.Parse(req.Next)
+	if err != nil {
+		return ""
+	}
+	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
+	for i := len(parts) - 1; i >= 0; i-- {
+		if practice.IsResourceType(parts[i]) {
+			return parts[i]
+		}
+	}
+	return ""
+}
+
+// counted says how many resources an answer holds (a Bundle's entries, or one) and, when the
+// request did not say, of which type.
+func counted(resp *practice.Response, resource string) (int, string) {
+	if !strings.Contains(resp.ContentType, "json") {
+		return 1, resource // a Binary's raw content
+	}
+	var b struct {
+		ResourceType string `json:"resourceType"`
+		Entry        []struct {
+			Resource struct {
+				ResourceType string `json:"resourceType"`
+			} `json:"resource"`
+		} `json:"entry"`
+	}
+	if json.Unmarshal(resp.Body, &b) != nil {
+		return 1, resource
+	}
+	if b.ResourceType != "Bundle" {
+		if resource == "" {
+			resource = b.ResourceType
+		}
+		return 1, resource
+	}
+	if resource == "" && len(b.Entry) > 0 {
+		resource = b.Entry[0].Resource.ResourceType
+	}
+	return len(b.Entry), resource
+}
+
+// outcome classes an error for the audit trail, without its words (which may quote the practice).
+func outcome(err error) string {
+	var fe *practice.FHIRError
+	switch {
+	case err == nil:
+		return "ok"
+	case errors.As(err, &fe):
+		return fmt.Sprintf("http-%d", fe.Status)
+	case errors.Is(err, practice.ErrNeedsReconnect):
+		return "needs-reconnect"
+	case errors.Is(err, practice.ErrCircuitOpen):
+		return "circuit-open"
+	case errors.Is(err, practice.ErrOutsideBase):
+		return "refused-outside-base"
+	case errors.Is(err, practice.ErrStopped):
+		return "stopped"
+	case errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	case errors.Is(err, context.Canceled):
+		return "cancelled"
+	}
+	return "error"
+}
