@@ -24,6 +24,7 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	t := &tools{reg: reg}
 	t.addConnect(s)
 	t.addPractices(s)
+	t.addStatus(s)
 	t.addFHIR(s)
 	t.addCapability(s)
 	t.addPatient(s)

@@ -86,7 +86,7 @@ func TestToolSnapshots(t *testing.T) {
 }
 
 // Every tool says what it returns and carries every annotation explicitly; reads are
-// read-only, idempotent and not destructive.
+// read-only, idempotent and not destructive, and disconnect_practice alone is destructive.
 func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 	t.Parallel()
 	tools := listTools(t)
@@ -100,8 +100,9 @@ func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 			t.Errorf("tool %s lacks a title, description or explicit annotations: %+v", tool.Name, a)
 			continue
 		}
-		writes := tool.Name == "connect_practice" || tool.Name == "complete_oauth"
-		if a.ReadOnlyHint == writes || *a.DestructiveHint || !writes && !a.IdempotentHint {
+		destructive := tool.Name == "disconnect_practice"
+		writes := tool.Name == "connect_practice" || tool.Name == "complete_oauth" || destructive
+		if a.ReadOnlyHint == writes || *a.DestructiveHint != destructive || !writes && !a.IdempotentHint {
 			t.Errorf("tool %s: readOnly %v, idempotent %v, destructive %v", tool.Name, a.ReadOnlyHint, a.IdempotentHint, *a.DestructiveHint)
 		}
 		if tool.InputSchema == nil {

@@ -1,0 +1,130 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/supervisor"
+)
+
+type statusIn struct {
+	Practice string `json:"practice,omitempty" jsonschema:"name or id of one practice; leave out for every connected practice"`
+}
+
+type statusOut struct {
+	Practices []healthOut `json:"practices"`
+}
+
+// healthOut is supervisor.PracticeStatus shaped for a model: durations in milliseconds and
+// seconds, times left out when they never happened.
+type healthOut struct {
+	ID                  string    `json:"id"`
+	Name                string    `json:"name"`
+	FHIRBaseURL         string    `json:"fhir_base_url"`
+	State               string    `json:"state" jsonschema:"ready, refreshing, starting, rate-limited, circuit-open, degraded, needs-reconnect, restarting or stopped"`
+	Healthy             bool      `json:"healthy" jsonschema:"whether the practice answers requests now (ready or refreshing)"`
+	Advice              string    `json:"advice,omitempty" jsonschema:"what the user can do when the practice is not healthy"`
+	TokenExpiry         time.Time `json:"token_expiry,omitzero"`
+	TokenSecondsLeft    int64     `json:"token_seconds_left" jsonschema:"seconds the current access token has left; it is renewed on its own"`
+	LastRefresh         time.Time `json:"last_refresh,omitzero"`
+	LastRequest         time.Time `json:"last_request,omitzero"`
+	LastHTTPStatus      int       `json:"last_http_status,omitempty"`
+	LastLatencyMS       int64     `json:"last_latency_ms"`
+	LatencyP50MS        int64     `json:"latency_p50_ms"`
+	LatencyP95MS        int64     `json:"latency_p95_ms"`
+	Succeeded           int       `json:"succeeded" jsonschema:"requests that succeeded since the server started"`
+	Failed              int       `json:"failed"`
+	Retries             int       `json:"retries"`
+	InFlight            int       `json:"in_flight"`
+	RateLimitTokensLeft float64   `json:"rate_limit_tokens_left" jsonschema:"requests the practice's rate limiter would let through at once"`
+	RateLimitedUntil    time.Time `json:"rate_limited_until,omitzero"`
+	CircuitBreaker      string    `json:"circuit_breaker" jsonschema:"closed, open or half-open"`
+	ConsecutiveFailures int       `json:"consecutive_failures"`
+	CircuitOpenUntil    time.Time `json:"circuit_open_until,omitzero"`
+	Restarts            int       `json:"restarts" jsonschema:"times the supervisor restarted the practice's actor"`
+	LastError           string    `json:"last_error,omitempty"`
+	LastErrorAt         time.Time `json:"last_error_at,omitzero"`
+}
+
+func toHealthOut(p supervisor.PracticeStatus) healthOut {
+	return healthOut{
+		ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, State: string(p.State), Healthy: p.Healthy, Advice: p.Advice,
+		TokenExpiry: p.TokenExpiry, TokenSecondsLeft: int64(p.TokenLeft / time.Second), LastRefresh: p.LastRefresh,
+		LastRequest: p.LastRequest, LastHTTPStatus: p.LastStatus, LastLatencyMS: p.LastLatency.Milliseconds(),
+		LatencyP50MS: p.LatencyP50.Milliseconds(), LatencyP95MS: p.LatencyP95.Milliseconds(),
+		Succeeded: p.Succeeded, Failed: p.Failed, Retries: p.Retries, InFlight: p.InFlight,
+		RateLimitTokensLeft: p.LimiterLeft, RateLimitedUntil: p.RateLimitedUntil,
+		CircuitBreaker: p.Breaker, ConsecutiveFailures: p.BreakerFailures, CircuitOpenUntil: p.CircuitOpenUntil,
+		Restarts: p.Restarts, LastError: p.LastError, LastErrorAt: p.LastErrorAt,
+	}
+}
+
+type disconnectIn struct {
+	Practice string `json:"practice" jsonschema:"name or id of the practice to disconnect; required, even when only one is connected"`
+}
+
+type disconnectOut struct {
+	Practice   string `json:"practice"`
+	PracticeID string `json:"practice_id"`
+	Revoked    bool   `json:"revoked" jsonschema:"whether the practice confirmed it revoked the grant"`
+	Revocation string `json:"revocation" jsonschema:"what became of the grant at the practice"`
+}
+
+func (t *tools) addStatus(s *sdk.Server) {
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "practice_status",
+		Title: "Why a practice does or does not answer",
+		Description: "Tells how each connected practice is doing in this server: its state (ready, refreshing, rate-limited until a time, " +
+			"circuit open until a time, needs-reconnect, restarting...), whether it is healthy, what the user can do when it is not, " +
+			"access token time left, last refresh, last request (time, HTTP status, latency), requests succeeded and failed, median and " +
+			"95th-percentile latency, rate limiter tokens left, circuit breaker state, restarts and the last error in words. " +
+			"Use it when a practice fails or is slow, to tell the user why. practice (name or id) may be left out for all of them.",
+		OutputSchema: schemaFor[statusOut](),
+		Annotations:  &sdk.ToolAnnotations{Title: "Why a practice does or does not answer", ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(false)},
+	}, t.status)
+	sdk.AddTool(s, &sdk.Tool{
+		Name:  "disconnect_practice",
+		Title: "Disconnect a practice",
+		Description: "Disconnects a practice for good: asks the practice to revoke the grant when it offers that (eClinicalWorks does not today), " +
+			"deletes its tokens from the OS keychain and forgets it, and every healow server stops serving it within a second. " +
+			"Reading it again needs a new sign-in (connect_practice). Only call it when the user asked to disconnect that practice; " +
+			"practice (name or id) is required.",
+		Annotations: &sdk.ToolAnnotations{Title: "Disconnect a practice", ReadOnlyHint: false, IdempotentHint: true, DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
+	}, t.disconnect)
+}
+
+func (t *tools) status(ctx context.Context, _ *sdk.CallToolRequest, in statusIn) (*sdk.CallToolResult, statusOut, error) {
+	id := ""
+	if in.Practice != "" {
+		a, err := t.reg.Lookup(ctx, in.Practice)
+		if err != nil {
+			return nil, statusOut{}, explain(err)
+		}
+		id = a.ID()
+	}
+	all, err := t.reg.Status(ctx)
+	if err != nil {
+		return nil, statusOut{}, explain(err)
+	}
+	out := statusOut{Practices: []healthOut{}}
+	for _, p := range all {
+		if id == "" || p.ID == id {
+			out.Practices = append(out.Practices, toHealthOut(p))
+		}
+	}
+	return jsonResult(out), out, nil
+}
+
+func (t *tools) disconnect(ctx context.Context, _ *sdk.CallToolRequest, in disconnectIn) (*sdk.CallToolResult, disconnectOut, error) {
+	d, err := t.reg.Disconnect(ctx, in.Practice)
+	if err != nil {
+		return nil, disconnectOut{}, explain(err)
+	}
+	if d.ID == "" {
+		return nil, disconnectOut{}, fmt.Errorf("practice: %q was not disconnected", in.Practice)
+	}
+	return nil, disconnectOut{Practice: d.Name, PracticeID: d.ID, Revoked: d.Revoked, Revocation: d.Revocation}, nil
+}
