@@ -40,11 +40,17 @@ func clientFromEnv() (client, error) {
 	return c, nil
 }
 
+// maxResponseHeaderBytes bounds the headers of one answer from a practice or its OAuth server.
+const maxResponseHeaderBytes = 64 << 10
+
 // newHTTPClient verifies TLS always. roots nil means the system's, which honours SSL_CERT_FILE.
 func newHTTPClient(roots *x509.CertPool) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	t.ResponseHeaderTimeout = 30 * time.Second
+	// Bodies are bounded where they are read; headers only here. Go's default lets a server
+	// send 10 MiB of them per answer, held in memory, and eCW's are a few hundred bytes.
+	t.MaxResponseHeaderBytes = maxResponseHeaderBytes
 	// Concurrent calls to one practice reuse their connections instead of paying a TLS
 	// handshake each (the default keeps two idle connections per host).
 	t.MaxIdleConnsPerHost = 64
