@@ -1,0 +1,161 @@
+package practice
+
+import (
+	"encoding/json"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// fuzzBases are practice bases as eCW and the sandbox give them.
+var fuzzBases = []string{"https://fhir4.healow.com/fhir/r4/FEIGCD", "https://127.0.0.1:8443/fhir/r4/AACJCD"}
+
+// landsInside fails unless got, as any server could read it, stays inside base: same scheme,
+// host and port, no userinfo, and a path under base's however it is read (escaped or decoded,
+// backslashes as slashes, ";params" dropped, dot segments resolved).
+func landsInside(t *testing.T, base, got string) {
+	t.Helper()
+	b, _ := url.Parse(base)
+	u, err := url.Parse(got)
+	if err != nil {
+		t.Fatalf("%q was accepted but does not parse: %v", got, err)
+	}
+	if u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Fragment != "" || strings.Contains(got, "#") {
+		t.Fatalf("%q leaves %s", got, base)
+	}
+	for _, p := range []string{u.EscapedPath(), u.Path} {
+		segs := strings.Split(strings.ReplaceAll(p, `\`, "/"), "/")
+		for i, s := range segs {
+			segs[i], _, _ = strings.Cut(s, ";")
+		}
+		clean := path.Clean(strings.Join(segs, "/"))
+		if clean != b.Path && !strings.HasPrefix(clean, b.Path+"/") {
+			t.Fatalf("%q is read as %s, outside %s", got, clean, base)
+		}
+	}
+}
+
+// Request.URL never builds a URL outside the base, whatever the resource, id, parameter or next
+// link; a read is exactly {base}/{type}/{id}, and a search's query decodes to exactly the
+// parameters given (and the patient), so no value can add a parameter or a path.
+func FuzzRequestURL(f *testing.F) {
+	f.Add("Observation", "", "category", "laboratory", "", true, "pat-1")
+	f.Add("Patient", "a-1.b", "", "", "", false, "")
+	f.Add("Condition", "", "code", "a&_id=b#c/../x?y", "", true, "p/../q")
+	f.Add("", "", "", "", "https://fhir4.healow.com/fhir/r4/FEIGCD/Observation?_page=2", false, "")
+	f.Add("", "", "", "", "https://fhir4.healow.com/fhir/r4/FEIGCD/%2e%2e/AACJCD/Observation", false, "")
+	f.Add("", "", "", "", "https://fhir4.healow.com/fhir/r4/FEIGCD/..;/AACJCD", false, "")
+	f.Add("Binary", "..", "", "", "", false, "")
+	f.Add("Observation", "", "subject:Patient.name", "x\r\nHost: evil", "", true, "")
+	f.Fuzz(func(t *testing.T, resource, id, name, value, next string, forPatient bool, patient string) {
+		for _, base := range fuzzBases {
+			req := Request{Resource: resource, ID: id, Next: next, ForPatient: forPatient}
+			if name != "" {
+				req.Params = url.Values{name: {value}}
+			}
+			got, err := req.URL(base, patient)
+			if err != nil {
+				continue
+			}
+			landsInside(t, base, got)
+			switch {
+			case next != "":
+			case id != "":
+				if got != base+"/"+resource+"/"+id {
+					t.Fatalf("read %s/%s built %q", resource, id, got)
+				}
+			default:
+				u, _ := url.Parse(got)
+				if u.Path != strings.TrimPrefix(base, "https://"+u.Host)+"/"+resource {
+					t.Fatalf("search %s built the path %q", resource, u.Path)
+				}
+				want := url.Values{}
+				if name != "" {
+					want[name] = []string{value}
+				}
+				if forPatient && patient != "" && patientSearch[resource] && want.Get("patient") == "" && want.Get("subject") == "" && want.Get("_id") == "" {
+					want.Set("patient", patient)
+				}
+				if q := u.Query(); q.Encode() != want.Encode() {
+					t.Fatalf("search built the query %v from %v", q, want)
+				}
+			}
+		}
+	})
+}
+
+// A link InsideBase accepts stays inside the base however a server reads it.
+func FuzzInsideBase(f *testing.F) {
+	for _, s := range []string{
+		"https://fhir4.healow.com/fhir/r4/FEIGCD/Observation?_page=2&_count=20",
+		"https://fhir4.healow.com/fhir/r4/FEIGCDX/Observation",
+		"https://fhir4.healow.com/fhir/r4/FEIGCD/x%2F..%2F..%2FAACJCD",
+		"https://fhir4.healow.com/fhir/r4/FEIGCD/..%5C..%5CAACJCD",
+		"https://evil.example/fhir/r4/FEIGCD/Observation",
+		"HTTPS://FHIR4.HEALOW.COM/fhir/r4/FEIGCD/Patient",
+		"https://fhir4.healow.com:443/fhir/r4/FEIGCD/Patient",
+		"https://u:p@fhir4.healow.com/fhir/r4/FEIGCD/Patient",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, link string) {
+		for _, base := range fuzzBases {
+			for _, l := range []string{link, base + "/" + link} {
+				if got, err := InsideBase(base, l); err == nil {
+					landsInside(t, base, got)
+				}
+			}
+		}
+	})
+}
+
+// An attachment url, relative or absolute, resolves inside the base or not at all.
+func FuzzResolveAttachment(f *testing.F) {
+	for _, s := range []string{"Binary/bin-1", "/fhir/r4/FEIGCD/Binary/x", "../AACJCD/Binary/x", "//evil.example/Binary/x",
+		"Binary/%2e%2e/%2e%2e/AACJCD/x", "https://fhir4.healow.com/fhir/r4/FEIGCD/Binary/x?_format=json", "Binary\\..\\..\\x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, ref string) {
+		for _, base := range fuzzBases {
+			if got, err := ResolveAttachment(base, ref); err == nil {
+				landsInside(t, base, got)
+				if id, ok := BinaryID(base, got); ok && !IsID(id) {
+					t.Fatalf("BinaryID(%q) = %q", got, id)
+				}
+			}
+		}
+	})
+}
+
+var tokenLike = regexp.MustCompile(`^[A-Za-z0-9._~+/=-]{8,200}$`)
+
+// An OperationOutcome, however malformed, renders as one bounded line without control
+// characters, and never with the request's token in it, whether the practice echoes it as
+// "Bearer <token>" or alone.
+func FuzzDescribeOutcome(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"not-found","diagnostics":"no such\nthing"}]}`), "", "eyJhbGciOi.J9.sig")
+	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden","details":{"text":"scope"}}]}`), "Authorization:", "access-0123456789")
+	f.Add([]byte(`{"resourceType":"OperationOutcome","issue":"not a list"}`), "x", "tok-tok-tok")
+	f.Add([]byte(`<html>Bearer abc</html>`), "", "abcdefgh")
+	f.Fuzz(func(t *testing.T, body []byte, around, token string) {
+		check := func(got string, secret bool) {
+			t.Helper()
+			if n := utf8.RuneCountInString(got); n > maxOutcome+1 {
+				t.Fatalf("%d characters rendered", n)
+			}
+			if strings.ContainsFunc(got, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+				t.Fatalf("a control character in %q", got)
+			}
+			if secret && tokenLike.MatchString(token) && strings.Contains(got, token) {
+				t.Fatalf("the token is in %q", got)
+			}
+		}
+		check(describeOutcome(body, token), true)
+		echo, _ := json.Marshal(around + " Authorization: Bearer " + token + " " + around)
+		check(describeOutcome([]byte(`{"resourceType":"OperationOutcome","issue":[{"diagnostics":`+string(echo)+`}]}`)), !strings.Contains(around, token))
+		check(describeOutcome(body), false)
+	})
+}
