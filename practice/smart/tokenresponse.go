@@ -62,7 +62,8 @@ func parseToken(body []byte, now time.Time) (*Token, error) {
 		return nil, errors.New("the token endpoint answered without an access_token; try connecting again")
 	}
 	if !strings.EqualFold(w.TokenType, "Bearer") {
-		return nil, fmt.Errorf("the token endpoint issued a token of type %q; only Bearer tokens are supported", cleanText(w.TokenType))
+		kind := cleanText(redact(w.TokenType, []string{w.AccessToken, w.RefreshToken, w.IDToken}))
+		return nil, fmt.Errorf("the token endpoint issued a token of type %q; only Bearer tokens are supported", kind)
 	}
 	t := &Token{
 		AccessToken:  w.AccessToken,
