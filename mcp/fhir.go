@@ -139,7 +139,19 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 		ResourceType string `json:"resourceType"`
 		ID           string `json:"id"`
 	}
-	json.Unmarshal(raw, &head)
+	// What the practice answers goes to the model as the record asked for, so it must be one.
+	if raw[0] != '{' {
+		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a FHIR resource: it is not a JSON object", tg)
+	}
+	if err := json.Unmarshal(raw, &head); err != nil {
+		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a well-formed FHIR resource: %s", tg, jsonWhy(err))
+	}
+	switch {
+	case head.ResourceType == "":
+		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a FHIR resource (it names no resourceType)", tg)
+	case tg.resource != "" && head.ResourceType != tg.resource:
+		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, head.ResourceType)
+	}
 	out := resourceOut{ResourceType: head.ResourceType, ID: head.ID, Resource: raw}
 	if c.data > 0 {
 		out.Note = fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", c.data, maxInlineData>>10)

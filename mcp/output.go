@@ -3,7 +3,9 @@ package mcp
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -57,10 +59,21 @@ func readPage(body []byte) (*page, error) {
 		Entry []json.RawMessage `json:"entry"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("the practice's Bundle does not parse: %w", err)
+		return nil, fmt.Errorf("the practice's Bundle is malformed: %s", jsonWhy(err))
 	}
 	if head.ResourceType != "Bundle" {
 		return nil, fmt.Errorf("the practice answered with a %q where a search Bundle was expected", head.ResourceType)
+	}
+	if head.Total != nil && *head.Total < 0 {
+		return nil, fmt.Errorf("the practice's Bundle is malformed: its total is %d", *head.Total)
+	}
+	// Parsers disagree on which of two equal keys counts; the model must see what was counted.
+	seen := map[string]bool{}
+	for _, f := range p.fields {
+		if seen[f.key] {
+			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %q twice", f.key)
+		}
+		seen[f.key] = true
 	}
 	p.total = head.Total
 	for _, l := range head.Link {
@@ -69,7 +82,12 @@ func readPage(body []byte) (*page, error) {
 		}
 	}
 	p.entries = head.Entry
-	for _, e := range head.Entry {
+	for i, e := range head.Entry {
+		// An entry that is not an object, or whose resource is not one, would reach the model
+		// (and the output schema) as something other than a FHIR resource.
+		if len(e) == 0 || e[0] != '{' {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle is not a JSON object", i+1)
+		}
 		var ent struct {
 			Resource struct {
 				ResourceType string `json:"resourceType"`
@@ -83,7 +101,19 @@ func readPage(body []byte) (*page, error) {
 				Mode string `json:"mode"`
 			} `json:"search"`
 		}
-		json.Unmarshal(e, &ent)
+		var has struct {
+			Resource json.RawMessage `json:"resource"`
+		}
+		json.Unmarshal(e, &has)
+		if r := has.Resource; len(r) > 0 && string(r) != "null" && r[0] != '{' {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
+		}
+		if err := json.Unmarshal(e, &ent); err != nil {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: %s", i+1, jsonWhy(err))
+		}
+		if len(has.Resource) > 0 && string(has.Resource) != "null" && ent.Resource.ResourceType == "" {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource without a resourceType", i+1)
+		}
 		mode := ent.Search.Mode
 		if mode == "" {
 			mode = "match"
@@ -99,6 +129,30 @@ func readPage(body []byte) (*page, error) {
 	}
 	p.fit()
 	return p, nil
+}
+
+// jsonWhy says in FHIR's words why a member did not decode, without Go's type names.
+func jsonWhy(err error) string {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		return err.Error()
+	}
+	want := "a value of another type"
+	switch te.Type.Kind() {
+	case reflect.String:
+		want = "a string"
+	case reflect.Int, reflect.Int64, reflect.Float64:
+		want = "a number"
+	case reflect.Struct, reflect.Map:
+		want = "an object"
+	case reflect.Slice:
+		want = "a list"
+	}
+	field := te.Field
+	if field == "" {
+		field = "the value"
+	}
+	return fmt.Sprintf("%s is a JSON %s where FHIR has %s", field, te.Value, want)
 }
 
 // fit keeps entries, in order, while the result stays under MaxResultBytes.
