@@ -33,9 +33,13 @@ var (
 	paramPattern = regexp.MustCompile(`^_?[A-Za-z][A-Za-z0-9_\-.:]{0,99}$`)
 )
 
-// maxParamValue bounds one search value: FHIR servers cap URLs at a few KiB, and a longer value
-// is a mistake, not a query.
-const maxParamValue = 1024
+// Bounds on what a request may carry: FHIR servers cap URLs at a few KiB, and anything longer
+// is a mistake or an attack, not a query.
+const (
+	maxParamValue = 1024    // one search value
+	maxQuery      = 8 << 10 // every parameter name and value together
+	maxLink       = 8 << 10 // a next link or an attachment URL
+)
 
 // Validate checks the request's shape without a base URL: the resource type against FHIR R4,
 // the id against FHIR's id rule, and every search parameter name. Errors name the field and
@@ -51,6 +55,9 @@ func (r Request) Validate() error {
 		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 {
 			return fmt.Errorf("next: give either a next link or a resource with id/params, not both")
 		}
+		if len(r.Next) > maxLink {
+			return fmt.Errorf("next: %d bytes, longer than any paging link (%d at most); pass the Bundle's link[next].url as it is", len(r.Next), maxLink)
+		}
 		return nil
 	}
 	if !IsResourceType(r.Resource) {
@@ -65,7 +72,12 @@ func (r Request) Validate() error {
 		}
 		return nil
 	}
+	total := 0
 	for name, values := range r.Params {
+		total += len(name)
+		for _, v := range values {
+			total += len(v) + 2
+		}
 		if !paramPattern.MatchString(name) {
 			return fmt.Errorf("params: %q is not a search parameter name (letters, digits, '_', '-', '.', ':')", name)
 		}
@@ -77,6 +89,9 @@ func (r Request) Validate() error {
 				return fmt.Errorf("params.%s: a value contains a control character", name)
 			}
 		}
+	}
+	if total > maxQuery {
+		return fmt.Errorf("params: %d bytes of names and values, more than the %d a practice takes in one URL; narrow the search instead", total, maxQuery)
 	}
 	return nil
 }
@@ -136,10 +151,11 @@ func InsideBase(base, link string) (string, error) {
 }
 
 // climbs reports whether some server could read path as leaving the folder it names: a "." or
-// ".." segment (also Tomcat's "..;param"), a backslash (IIS reads it as a slash), or a control
-// character.
+// ".." segment (also Tomcat's "..;param"), a backslash (IIS reads it as a slash), a control
+// character, or anything beyond ASCII (a server that normalises Unicode reads the fullwidth
+// "．．／" as "../"). eCW's paths are ASCII: /fhir/r4/<code>/<type>/<id>.
 func climbs(path string) bool {
-	if strings.ContainsRune(path, '\\') || strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+	if strings.ContainsRune(path, '\\') || strings.ContainsFunc(path, func(r rune) bool { return r < 0x20 || r >= 0x7f }) {
 		return true
 	}
 	for seg := range strings.SplitSeq(path, "/") {
