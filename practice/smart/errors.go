@@ -135,15 +135,15 @@ func cleanText(s string) string {
 			space = true
 			continue
 		}
+		if n >= maxDescription || space && n+1 >= maxDescription {
+			b.WriteString("…")
+			break
+		}
 		if space && b.Len() > 0 {
 			b.WriteByte(' ')
 			n++
 		}
 		space = false
-		if n >= maxDescription {
-			b.WriteString("…")
-			break
-		}
 		b.WriteRune(r)
 		n++
 	}
