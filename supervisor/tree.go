@@ -66,6 +66,9 @@ func New(opts Options) *Tree {
 	if opts.AuditRetention == 0 {
 		opts.AuditRetention = DefaultAuditRetention
 	}
+	if opts.Version == "" {
+		opts.Version = "unknown"
+	}
 	if opts.StateEvery == 0 {
 		opts.StateEvery = time.Second
 	}

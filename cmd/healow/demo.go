@@ -52,10 +52,11 @@ func demo(ctx context.Context, out io.Writer) error {
 
 	reg := sandbox.DefaultClient()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), practice.Options{}, log)
+	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), practice.Options{}, log, "")
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go a.Tree.Serve(ctx)
+	treeDone := make(chan struct{})
+	go func() { a.Tree.Serve(ctx); close(treeDone) }()
+	defer func() { cancel(); <-treeDone }() // the audit trail is written before the store closes
 
 	serverT, clientT := sdk.NewInMemoryTransports()
 	if _, err := mcp.NewServer(a.Tree.Registry).Connect(ctx, serverT, nil); err != nil {

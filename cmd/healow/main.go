@@ -16,7 +16,11 @@ const usage = `healow: your medical records from eClinicalWorks / healow practic
 
 Usage:
   healow serve                                   the MCP server on stdio, for Claude Desktop
-  healow connect --name NAME --fhir-base-url URL connect a practice (SMART on FHIR sign-in)
+  healow connect --name NAME --fhir-base-url URL connect a practice (SMART on FHIR sign-in);
+                                                 an existing name is reconnected in place
+  healow status [--json] [--watch]               live health of every practice in every running
+                                                 healow serve; exit status 0 all healthy, 3 some
+                                                 practice or server is not, 4 no server runs
   healow sandbox --addr HOST:PORT --ca-file FILE run the built-in eClinicalWorks stand-in
   healow demo                                    try everything on the sandbox, in one process
 
@@ -33,9 +37,16 @@ Environment:
 var commands = map[string]func(ctx context.Context, args []string) error{
 	"serve":   runServe,
 	"connect": runConnect,
+	"status":  runStatus,
 	"sandbox": runSandbox,
 	"demo":    runDemo,
 }
+
+// exitStatus ends healow with that status and no further message: the command has already said
+// what it had to (healow status reports health through it).
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func main() {
 	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
@@ -55,6 +66,10 @@ func main() {
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
+	}
+	var status exitStatus
+	if errors.As(err, &status) {
+		os.Exit(int(status))
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "healow %s: %v\n", os.Args[1], err)

@@ -9,6 +9,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -33,7 +34,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer store.Close()
 	log := newLogger()
 	slog.SetDefault(log)
-	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log)
+	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log, supervisor.SocketDir(store.Path()))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
@@ -63,7 +64,8 @@ type app struct {
 	Connector *practice.Connector
 }
 
-func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger) app {
+// newApp wires the tree. statusDir, when set, is where the server answers healow status.
+func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger, statusDir string) app {
 	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
 	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
 	po := tuning
@@ -72,6 +74,8 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 		Practice:  po,
 		Connector: conn,
 		Logger:    log,
+		StatusDir: statusDir,
+		Version:   mcp.Version,
 	})
 	return app{Tree: tree, Connector: conn}
 }
