@@ -21,6 +21,11 @@ Usage:
   healow status [--json] [--watch]               live health of every practice in every running
                                                  healow serve; exit status 0 all healthy, 3 some
                                                  practice or server is not, 4 no server runs
+  healow practices [--json]                      the connected practices
+  healow disconnect NAME                         forget a practice and its tokens (revoking them
+                                                 where the practice allows); servers drop it
+  healow audit [--practice NAME] [--since DUR] [--json]
+                                                 every read of patient data (kept 90 days)
   healow sandbox --addr HOST:PORT --ca-file FILE run the built-in eClinicalWorks stand-in
   healow demo                                    try everything on the sandbox, in one process
 
@@ -35,11 +40,14 @@ Environment:
 `
 
 var commands = map[string]func(ctx context.Context, args []string) error{
-	"serve":   runServe,
-	"connect": runConnect,
-	"status":  runStatus,
-	"sandbox": runSandbox,
-	"demo":    runDemo,
+	"serve":      runServe,
+	"connect":    runConnect,
+	"status":     runStatus,
+	"practices":  runPractices,
+	"disconnect": runDisconnect,
+	"audit":      runAudit,
+	"sandbox":    runSandbox,
+	"demo":       runDemo,
 }
 
 // exitStatus ends healow with that status and no further message: the command has already said

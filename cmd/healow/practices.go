@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/vault"
+)
+
+// runPractices lists the connected practices from the store.
+func runPractices(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("practices", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "print JSON instead of a table")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return errors.New("usage: healow practices [--json]")
+	}
+	store, err := openStoreIfAny()
+	if err != nil {
+		return err
+	}
+	var ps []vault.Practice
+	if store != nil {
+		defer store.Close()
+		if ps, err = store.List(ctx); err != nil {
+			return err
+		}
+	}
+	return listPractices(os.Stdout, ps, *asJSON, time.Now())
+}
+
+// practiceRow is one connected practice as healow practices shows it. Nothing in it is secret.
+type practiceRow struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	FHIRBaseURL string    `json:"fhir_base_url"`
+	PatientID   string    `json:"patient_id"`
+	Scopes      []string  `json:"scopes"`
+	TokenExpiry time.Time `json:"token_expiry"`
+	LastRefresh time.Time `json:"last_refresh"`
+	Connected   time.Time `json:"connected_since"`
+}
+
+func listPractices(out io.Writer, ps []vault.Practice, asJSON bool, now time.Time) error {
+	rows := []practiceRow{}
+	for _, p := range ps {
+		rows = append(rows, practiceRow{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, PatientID: p.PatientID,
+			Scopes: p.Scopes, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh, Connected: p.CreatedAt})
+	}
+	if asJSON {
+		return writeJSON(out, rows, true)
+	}
+	if len(rows) == 0 {
+		fmt.Fprintln(out, "No practice is connected: connect one with healow connect --name NAME --fhir-base-url URL.")
+		return nil
+	}
+	tw := newTable(out)
+	fmt.Fprintln(tw, "NAME\tID\tFHIR BASE URL\tPATIENT\tTOKEN EXPIRES\tCONNECTED\tSCOPES")
+	for _, r := range rows {
+		expires := "-"
+		if !r.TokenExpiry.IsZero() {
+			expires = r.TokenExpiry.Local().Format(time.DateTime) + " (" + left(r.TokenExpiry, now) + ")"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Name, r.ID, r.FHIRBaseURL, r.PatientID, expires,
+			r.Connected.Local().Format(time.DateOnly), len(r.Scopes))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// A grant runs to dozens of scopes, too long for a table row.
+	_, err := fmt.Fprintln(out, "\nhealow practices --json lists the scopes each practice granted.")
+	return err
+}
