@@ -5,7 +5,10 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
@@ -19,6 +22,19 @@ func runSandbox(ctx context.Context, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:8443", "where to listen (HOST:PORT)")
 	caFile := fs.String("ca-file", "", "where to write the sandbox's CA certificate; point SSL_CERT_FILE at it")
 	ttl := fs.Duration("token-ttl", time.Hour, "how long the sandbox's access tokens live (short ones exercise refreshing)")
+	faults := map[string]sandbox.Faults{}
+	fs.Func("fault", "make a practice misbehave, as CODE=FAULT (repeatable); FAULT is one of "+strings.Join(slices.Sorted(maps.Keys(faultNames)), ", "),
+		func(v string) error {
+			code, name, _ := strings.Cut(v, "=")
+			set, ok := faultNames[name]
+			if code == "" || !ok {
+				return fmt.Errorf("want CODE=FAULT, FAULT one of %s", strings.Join(slices.Sorted(maps.Keys(faultNames)), ", "))
+			}
+			f := faults[code]
+			set(&f)
+			faults[code] = f
+			return nil
+		})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -34,6 +50,12 @@ func runSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
+	for code, f := range faults {
+		if !slices.ContainsFunc(s.Practices(), func(p sandbox.Practice) bool { return p.Code == code }) {
+			return fmt.Errorf("--fault: the sandbox has no practice %s", code)
+		}
+		s.SetFaults(code, f)
+	}
 	if err := os.WriteFile(*caFile, s.CACertPEM(), 0o644); err != nil {
 		return fmt.Errorf("writing the CA certificate: %w", err)
 	}
@@ -44,4 +66,15 @@ func runSandbox(ctx context.Context, args []string) error {
 	}
 	<-ctx.Done()
 	return nil
+}
+
+// faultNames are the faults --fault can set, named the way a person describes a sick practice.
+var faultNames = map[string]func(*sandbox.Faults){
+	"rate-limited":   func(f *sandbox.Faults) { f.TooManyRequests = true },    // every FHIR request answers 429
+	"revoke-refresh": func(f *sandbox.Faults) { f.RevokeRefresh = true },      // every refresh answers invalid_grant
+	"unavailable":    func(f *sandbox.Faults) { f.Unavailable = true },        // every FHIR request answers 503
+	"reject-access":  func(f *sandbox.Faults) { f.RejectAccess = true },       // every FHIR request answers 401
+	"deny-consent":   func(f *sandbox.Faults) { f.DenyConsent = true },        // the patient refuses consent
+	"not-activated":  func(f *sandbox.Faults) { f.NotActivated = true },       // the practice has not enabled the app
+	"slow":           func(f *sandbox.Faults) { f.Latency = 2 * time.Second }, // every FHIR request takes 2s
 }
