@@ -66,6 +66,8 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"length", "connect_practice", map[string]any{"name": long, "fhir_base_url": base}, "name: at most 80 characters"},
 		{"length", "get_patient", map[string]any{"practice": long}, "unknown practice"},
 
+		{"plain http", "connect_practice", map[string]any{"name": "Plain", "fhir_base_url": strings.Replace(base, "https:", "http:", 1)}, "tokens and the client secret would travel in clear text"},
+
 		{"unknown type", "fhir_get", map[string]any{"resource": "Patients", "id": "x"}, "resource:"},
 		{"unknown type", "fhir_get", map[string]any{"resource": "patient", "id": "x"}, "resource:"},
 		{"unknown type", "fhir_get", map[string]any{"resource": "", "id": "x"}, "resource:"},

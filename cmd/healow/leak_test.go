@@ -37,7 +37,7 @@ import (
 //     code, a PKCE verifier, the client secret, or a sandbox patient's name or id; stdout, which
 //     the model reads, holds none of the secrets either;
 //   - serve tightens loosened modes of the store's folder and file when it starts, and the store
-//     holds no secret afterwards.
+//     holds no secret afterwards, one practice having been disconnected.
 func TestWhatLeavesTheProcess(t *testing.T) {
 	requireKeychain(t)
 	bin := buildBinary(t)
@@ -194,6 +194,15 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	}
 	if sb.Stats().RefreshGrants == 0 {
 		t.Fatal("no refresh happened, so no refreshed token was looked for")
+	}
+	// One practice is disconnected: its tokens leave the keychain, and the store (searched below
+	// for every token ever seen) keeps none of them.
+	var gone struct{}
+	callJSON(t, ctx, cs, "disconnect_practice", map[string]any{"practice": ps[1].Name}, &gone)
+	for _, kind := range []vault.SecretKind{vault.AccessToken, vault.RefreshToken} {
+		if _, err := kc.Get(ids[1], kind); !errors.Is(err, vault.ErrSecretNotFound) {
+			t.Fatalf("the keychain still holds the disconnected practice's %s (%v)", kind, err)
+		}
 	}
 
 	// Shutdown, as Claude Desktop does it: close stdin, and the server exits on its own.
