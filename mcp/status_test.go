@@ -31,7 +31,10 @@ type statusReply struct {
 // The model learns why a practice does not answer, and what the user can do about it.
 func TestPracticeStatusTool(t *testing.T) {
 	t.Parallel()
-	env := testenv.Start(t, testenv.Options{})
+	// A clock early in a minute, so that the hold after a 429 (until the minute turns) lasts.
+	real := time.Now()
+	skew := time.Minute + 5*time.Second - real.Sub(real.Truncate(time.Minute))
+	env := testenv.Start(t, testenv.Options{Now: func() time.Time { return time.Now().Add(skew) }})
 	cs := session(t, env)
 	ps := env.Sandbox.Practices()
 	connectThroughTools(t, env, cs, ps[0])
@@ -39,10 +42,20 @@ func TestPracticeStatusTool(t *testing.T) {
 	var me struct{}
 	callOK(t, cs, "get_patient", map[string]any{"practice": ps[0].Name}, &me)
 	env.Sandbox.SetFaults(ps[1].Code, sandbox.Faults{TooManyRequests: true})
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-	// 429; the call may wait for the minute to turn, which this test does not need.
-	cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_patient", Arguments: map[string]any{"practice": ps[1].Name}})
-	cancel()
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		// 429; the call may wait for the minute to turn, which this test does not need.
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_patient", Arguments: map[string]any{"practice": ps[1].Name}})
+		cancel()
+		var s statusReply
+		callOK(t, cs, "practice_status", map[string]any{"practice": ps[1].Name}, &s)
+		if s.Practices[0].State == "rate-limited" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never rate-limited: %+v", s)
+		}
+	}
 
 	var all statusReply
 	callOK(t, cs, "practice_status", nil, &all)
