@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -297,5 +298,24 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	}
 	if waited := time.Since(start); waited < time.Second || calls.Load() != 2 {
 		t.Fatalf("retried after %v with %d calls; want after Retry-After's 1s", waited, calls.Load())
+	}
+}
+
+// A practice that repeats the bare access token in its OperationOutcome puts none of it in the
+// error the caller (and the model) sees.
+func TestBareEchoedTokenStaysOutOfErrors(t *testing.T) {
+	t.Parallel()
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		token := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
+		w.WriteHeader(http.StatusBadRequest)
+		fmt.Fprintf(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"invalid","diagnostics":"token %s is not valid here"}]}`, token)
+	})
+	f := newFakeECW(t)
+	f.srv.Config.Handler = mux
+	h := startActor(t, f, time.Now().Add(time.Hour), nil)
+	_, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"})
+	if err == nil || strings.Contains(err.Error(), "access-0") || !strings.Contains(err.Error(), "is not valid here") {
+		t.Fatalf("err = %v", err)
 	}
 }

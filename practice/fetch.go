@@ -252,7 +252,7 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 		return out
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body), RetryAfter: retryAfter(resp.Header)}
+		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body, j.token), RetryAfter: retryAfter(resp.Header)}
 		return out
 	}
 	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
