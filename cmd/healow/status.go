@@ -42,7 +42,11 @@ func runStatus(ctx context.Context, args []string) error {
 		return err
 	}
 	if store == nil {
-		fmt.Fprintln(os.Stderr, "No practice is connected and no healow serve has run yet: connect one with healow connect.")
+		if *asJSON {
+			writeJSON(os.Stdout, statusReport{Servers: []serverReport{}, NotRunning: []storedPractice{}}, true)
+		} else {
+			fmt.Println("No practice is connected and no healow serve has run yet: connect one with healow connect.")
+		}
 		return exitStatus(statusNoServer)
 	}
 	defer store.Close()
@@ -75,6 +79,7 @@ type statusRun struct {
 
 // statusReport is what healow status shows, and its JSON.
 type statusReport struct {
+	// Healthy is true when a server runs and every practice of every running server is healthy.
 	Healthy bool           `json:"healthy"`
 	Servers []serverReport `json:"servers"`
 	// NotRunning are the stored practices that no running server serves.
@@ -190,6 +195,9 @@ func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 			r.Healthy = r.Healthy && p.Healthy
 		}
 		r.Servers = append(r.Servers, rep)
+	}
+	if len(r.Servers) == 0 {
+		r.Healthy = false
 	}
 	for _, p := range stored {
 		if served[p.ID] {

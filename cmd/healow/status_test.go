@@ -202,7 +202,7 @@ func TestStatusWithNoServer(t *testing.T) {
 	s.once(ctx)
 	var r statusReport
 	json.Unmarshal(out.Bytes(), &r)
-	if len(r.NotRunning) != 1 || r.NotRunning[0].LastKnown != nil {
+	if r.Healthy || len(r.NotRunning) != 1 || r.NotRunning[0].LastKnown != nil {
 		t.Fatalf("after a reconnect: %+v", r.NotRunning)
 	}
 }
