@@ -48,11 +48,11 @@ func byName(rep *supervisor.StatusReply, name string) supervisor.PracticeStatus 
 func TestStatusOverTheSocket(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
-	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: earlyInTheMinute()})
+	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: testenv.EarlyInTheMinute()})
 	ps := env.Sandbox.Practices()
 	well, limited := env.Connect(t, ps[0]), env.Connect(t, ps[1])
 	env.Actor(t, well.ID)
-	rateLimit(t, env.Sandbox, ps[1].Code, env.Actor(t, limited.ID), ps[1].PatientID)
+	testenv.RateLimit(t, env.Sandbox, ps[1].Code, env.Actor(t, limited.ID), ps[1].PatientID)
 
 	rep := askStatus(t, dir)
 	if rep.Process.PID != os.Getpid() || rep.Process.Started.IsZero() {
@@ -194,31 +194,5 @@ func TestStatusSocketIsPrivateAndGoesAway(t *testing.T) {
 	<-done
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the socket outlived its server: %v", err)
-	}
-}
-
-// earlyInTheMinute is a clock a few seconds past the turn of a minute, so that the hold after a
-// 429 (until the minute turns) outlasts the test however loaded the machine is.
-func earlyInTheMinute() func() time.Time {
-	real := time.Now()
-	skew := time.Minute + 5*time.Second - real.Sub(real.Truncate(time.Minute))
-	return func() time.Time { return time.Now().Add(skew) }
-}
-
-// rateLimit makes a's practice answer 429 until it is rate-limited.
-func rateLimit(t *testing.T, sb *sandbox.Server, code string, a *practice.Actor, patient string) {
-	t.Helper()
-	sb.SetFaults(code, sandbox.Faults{TooManyRequests: true})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		a.Fetch(ctx, practice.Request{Resource: "Patient", ID: patient})
-		h, err := a.Health(ctx)
-		cancel()
-		if err == nil && h.State == practice.StateRateLimited {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never rate-limited: %+v, %v", h, err)
-		}
 	}
 }

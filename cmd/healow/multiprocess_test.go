@@ -1,13 +1,10 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,31 +35,12 @@ func TestTwoServersShareOnePractice(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	sb := exec.CommandContext(ctx, bin, "sandbox", "--addr", "127.0.0.1:0", "--ca-file", ca, "--token-ttl", "2s")
-	sb.Env = env
-	out, _ := sb.StdoutPipe()
-	if err := sb.Start(); err != nil {
-		t.Fatal(err)
+	var base string
+	for _, b := range startSandbox(t, ctx, bin, env, ca, "--token-ttl", "2s") {
+		base = b
+		break
 	}
-	t.Cleanup(func() { sb.Process.Kill(); sb.Wait() })
-	lines := bufio.NewScanner(out)
-	lines.Scan()
-	_, base, _ := strings.Cut(lines.Text(), " ")
-	go io.Copy(io.Discard, out)
-
-	conn := exec.CommandContext(ctx, bin, "connect", "--name", "Shared", "--fhir-base-url", base, "--no-browser")
-	conn.Env = env
-	connOut, _ := conn.StdoutPipe()
-	if err := conn.Start(); err != nil {
-		t.Fatal(err)
-	}
-	urls := bufio.NewScanner(connOut)
-	urls.Scan()
-	browse(t, ca, urls.Text())
-	go io.Copy(io.Discard, connOut)
-	if err := conn.Wait(); err != nil {
-		t.Fatalf("connect: %v", err)
-	}
+	connectWithBinary(t, ctx, bin, env, ca, "Shared", base)
 
 	var sessions []*sdk.ClientSession
 	for range 2 {

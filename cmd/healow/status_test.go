@@ -25,38 +25,12 @@ import (
 func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: earlyInTheMinute()})
+	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: testenv.EarlyInTheMinute()})
 	ps := env.Sandbox.Practices()
 	env.Actor(t, env.Connect(t, ps[0]).ID)
 	limited := env.Actor(t, env.Connect(t, ps[1]).ID)
-	rateLimit(t, env.Sandbox, ps[1].Code, limited, ps[1].PatientID)
+	testenv.RateLimit(t, env.Sandbox, ps[1].Code, limited, ps[1].PatientID)
 	return env, statusRun{store: env.Store, dir: dir, now: time.Now}, ps
-}
-
-// earlyInTheMinute is a clock a few seconds past the turn of a minute, so that the hold after a
-// 429 (until the minute turns) outlasts the test however loaded the machine is.
-func earlyInTheMinute() func() time.Time {
-	real := time.Now()
-	skew := time.Minute + 5*time.Second - real.Sub(real.Truncate(time.Minute))
-	return func() time.Time { return time.Now().Add(skew) }
-}
-
-// rateLimit makes a's practice answer 429 until it is rate-limited.
-func rateLimit(t *testing.T, sb *sandbox.Server, code string, a *practice.Actor, patient string) {
-	t.Helper()
-	sb.SetFaults(code, sandbox.Faults{TooManyRequests: true})
-	for deadline := time.Now().Add(10 * time.Second); ; {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		a.Fetch(ctx, practice.Request{Resource: "Patient", ID: patient})
-		h, err := a.Health(ctx)
-		cancel()
-		if err == nil && h.State == practice.StateRateLimited {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("never rate-limited: %+v, %v", h, err)
-		}
-	}
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

@@ -120,3 +120,29 @@ func (e *Env) Actor(t testing.TB, key string) *practice.Actor {
 		time.Sleep(5 * time.Millisecond)
 	}
 }
+
+// EarlyInTheMinute is a clock a few seconds past the turn of a minute, so that the hold after a
+// 429 (until the minute turns) outlasts the test however loaded the machine is.
+func EarlyInTheMinute() func() time.Time {
+	real := time.Now()
+	skew := time.Minute + 5*time.Second - real.Sub(real.Truncate(time.Minute))
+	return func() time.Time { return time.Now().Add(skew) }
+}
+
+// RateLimit makes a's practice answer 429 until the actor says it is rate-limited.
+func RateLimit(t testing.TB, sb *sandbox.Server, code string, a *practice.Actor, patient string) {
+	t.Helper()
+	sb.SetFaults(code, sandbox.Faults{TooManyRequests: true})
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		a.Fetch(ctx, practice.Request{Resource: "Patient", ID: patient})
+		h, err := a.Health(ctx)
+		cancel()
+		if err == nil && h.State == practice.StateRateLimited {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("never rate-limited: %+v, %v", h, err)
+		}
+	}
+}
