@@ -209,14 +209,8 @@ type fetchResult struct {
 var errBodyTooLarge = errors.New("answer too large")
 
 func (j fetchJob) run(ctx context.Context) (out fetchResult) {
-	if j.delay > 0 {
-		t := time.NewTimer(j.delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return fetchResult{err: ctx.Err()}
-		}
+	if err := sleep(ctx, j.delay); err != nil {
+		return fetchResult{err: err}
 	}
 	ctx, cancel := context.WithTimeout(ctx, j.timeout)
 	defer cancel()
@@ -298,6 +292,21 @@ func scrubURLError(err error) error {
 		return ue.Err
 	}
 	return err
+}
+
+// sleep waits d (the limiter's, a hold's or a backoff's delay) unless ctx ends first.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // recovered runs f, turning a panic into onPanic's result: a request goroutine that panics must

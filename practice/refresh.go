@@ -124,14 +124,8 @@ type refreshResult struct {
 }
 
 func (j refreshJob) run(ctx context.Context) refreshResult {
-	if j.delay > 0 {
-		t := time.NewTimer(j.delay)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return refreshResult{err: ctx.Err()}
-		}
+	if err := sleep(ctx, j.delay); err != nil {
+		return refreshResult{err: err}
 	}
 	// Only one process spends the refresh token; whoever waited finds the work done. A lease lapses
 	// after LeaseTTL, so waiting a little longer than that always ends with it.

@@ -45,8 +45,7 @@ func runConnect(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	oauth := &smart.Client{HTTP: newHTTPClient(nil), ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
-	conn := &practice.Connector{Store: store, Secrets: vault.NewKeychain(), OAuth: oauth, States: smart.NewStates(nil)}
+	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil))
 
 	browse := openBrowser
 	if *noBrowser {

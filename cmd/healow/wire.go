@@ -64,12 +64,17 @@ type app struct {
 	Connector *practice.Connector
 }
 
+// newConnector runs SMART launches as the registered client; serve, demo and connect share it.
+func newConnector(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client) *practice.Connector {
+	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
+	return &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+}
+
 // newApp wires the tree. statusDir, when set, is where the server answers healow status.
 func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger, statusDir string) app {
-	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
-	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+	conn := newConnector(c, store, secrets, hc)
 	po := tuning
-	po.Store, po.Secrets, po.OAuth, po.HTTP, po.Logger = store, secrets, oauth, hc, log
+	po.Store, po.Secrets, po.OAuth, po.HTTP, po.Logger = store, secrets, conn.OAuth, hc, log
 	tree := supervisor.New(supervisor.Options{
 		Practice:  po,
 		Connector: conn,
