@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
+	"strings"
 )
 
 // maxBody bounds every response body this package reads, so a misbehaving
@@ -65,15 +67,20 @@ func readBounded(r io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// httpsRedirectsOnly returns a client like hc that follows a redirect only to another https URL.
-// The document names the endpoints that receive the client secret and the tokens; fetched over
-// plain http, anyone on the way could name their own.
+// httpsRedirectsOnly returns a client like hc that follows a redirect only to an https URL on
+// the same host. The document names the endpoints that receive the client secret and the
+// tokens; fetched over plain http, anyone on the way could name their own, and fetched from
+// another host, that host would, while the user allowed only the practice's.
 func httpsRedirectsOnly(hc *http.Client) *http.Client {
 	c := *hc
 	next := hc.CheckRedirect
 	c.CheckRedirect = func(req *http.Request, via []*http.Request) error {
 		if _, err := checkHTTPSURL(req.URL.String()); err != nil {
 			return fmt.Errorf("refusing the redirect to %s: %w", req.URL.Redacted(), err)
+		}
+		if from := via[0].URL; !sameHost(req.URL, from) {
+			return fmt.Errorf("refusing the redirect from %s to another host, %s: the practice's SMART configuration is "+
+				"read only from its own FHIR server; report it to the practice", from.Host, req.URL.Host)
 		}
 		if next != nil {
 			return next(req, via)
@@ -84,4 +91,11 @@ func httpsRedirectsOnly(hc *http.Client) *http.Client {
 		return nil
 	}
 	return &c
+}
+
+// sameHost compares host names the way DNS does: without case or a trailing dot. The port may
+// differ; what the user allows is a host.
+func sameHost(a, b *url.URL) bool {
+	name := func(u *url.URL) string { return strings.TrimSuffix(u.Hostname(), ".") }
+	return strings.EqualFold(name(a), name(b))
 }

@@ -7,7 +7,12 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
+
+// localHosts allows the address of the httptest servers, which the secure default refuses.
+var localHosts, _ = egress.Parse("127.0.0.1")
 
 const fixturePath = "testdata/ecw-smart-configuration.json"
 

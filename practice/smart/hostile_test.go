@@ -30,7 +30,7 @@ func TestTokenEndpointRedirectIsNotFollowed(t *testing.T) {
 					http.Redirect(w, r, to, status)
 				}
 			}))
-			c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect}
+			c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Hosts: localHosts}
 			cfg := &Config{TokenEndpoint: srv.URL + "/oauth/oauth2/token"}
 			_, err := c.Refresh(context.Background(), cfg, testRefresh)
 			srv.Close()
@@ -97,7 +97,7 @@ func TestEchoedTokenRequestNeverReachesAnError(t *testing.T) {
 				fmt.Fprint(w, echo)
 			}
 		}))
-		c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect}
+		c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Hosts: localHosts}
 		cfg := &Config{TokenEndpoint: srv.URL + "/oauth/oauth2/token"}
 		_, errX := c.Exchange(context.Background(), cfg, testCode, testVerifier)
 		_, errR := c.Refresh(context.Background(), cfg, testRefresh)
@@ -145,7 +145,7 @@ func TestEndlessAnswersStopAtTheBound(t *testing.T) {
 		srv := httptest.NewTLSServer(endlessBody(gz))
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		_, errD := Discover(ctx, srv.Client(), srv.URL+"/fhir/r4/FEIGCD")
-		c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect}
+		c := &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Hosts: localHosts}
 		_, errT := c.Refresh(ctx, &Config{TokenEndpoint: srv.URL + "/token"}, testRefresh)
 		cancel()
 		srv.Close()

@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
 // Client talks to the token endpoint as a confidential symmetric client:
@@ -19,6 +21,10 @@ type Client struct {
 	ClientID     string
 	ClientSecret string
 	RedirectURI  string
+	// Hosts decides where the client secret and the codes and tokens may go: the token endpoint
+	// here, and (for the practice actor and the connector, which read it from this client) the
+	// FHIR bases that receive access tokens. nil allows eClinicalWorks' own servers only.
+	Hosts *egress.Policy
 
 	// Now is the clock used to turn expires_in into Token.Expiry; nil
 	// means time.Now.
@@ -69,6 +75,11 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 	// built by hand and this request carries the client secret.
 	if _, err := checkHTTPSURL(cfg.TokenEndpoint); err != nil {
 		return nil, fmt.Errorf("token_endpoint: %w", err)
+	}
+	// Last, right before the secret leaves: whatever the configuration says, it goes only to an
+	// authorization server the policy allows.
+	if err := c.Hosts.CheckAuthServer(cfg.TokenEndpoint); err != nil {
+		return nil, err
 	}
 	if c.ClientID == "" || c.ClientSecret == "" {
 		return nil, errors.New("the client id or secret is empty: set HEALOW_CLIENT_ID and HEALOW_CLIENT_SECRET")

@@ -76,7 +76,7 @@ func ecwTokenServer(t *testing.T, wantForm url.Values, status int, contentType, 
 }
 
 func testClient(srv *httptest.Server, clock *fakeClock) *Client {
-	return &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Now: clock.Now}
+	return &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Now: clock.Now, Hosts: localHosts}
 }
 
 var exchangeForm = url.Values{
