@@ -87,7 +87,8 @@ func equalPractice(t *testing.T, got, want Practice) {
 			t.Errorf("%s = %v, want %v", tt.name, tt.got, tt.want)
 		}
 	}
-	if got.ID != want.ID || got.Name != want.Name || got.FHIRBaseURL != want.FHIRBaseURL || got.PatientID != want.PatientID {
+	if got.ID != want.ID || got.Name != want.Name || got.FHIRBaseURL != want.FHIRBaseURL || got.PatientID != want.PatientID ||
+		got.ConnectedVia != want.ConnectedVia {
 		t.Errorf("got %+v, want %+v", got, want)
 	}
 	if !reflect.DeepEqual(got.Scopes, want.Scopes) {

@@ -68,6 +68,12 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_at ON audit (at);
 `,
+	// 5: how each practice was connected: 'mcp' (the connect_practice and complete_oauth tools, which
+	// a model calls), 'cli' (healow connect, which a person runs), '' (connected before this was
+	// recorded). A practice a model connected is pointed out to the user.
+	`
+ALTER TABLE practices ADD COLUMN connected_via TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that

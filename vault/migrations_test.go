@@ -136,3 +136,63 @@ func TestConcurrentOpenOfNewFile(t *testing.T) {
 		t.Errorf("user_version = %d, want %d", v, len(migrations))
 	}
 }
+
+// A store written before migration 5 keeps its practices, which read as connected by an unknown
+// path; from then on how a practice is connected is stored, and a value other than the two
+// paths is refused.
+func TestConnectedViaMigration(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	db, err := sql.Open("sqlite", dsn(path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for v, m := range migrations[:4] {
+		if _, err := db.Exec(m); err != nil {
+			t.Fatalf("migration %d: %v", v+1, err)
+		}
+	}
+	if _, err := db.Exec(`PRAGMA user_version = 4`); err != nil {
+		t.Fatal(err)
+	}
+	old := NewID()
+	if _, err := db.Exec(`INSERT INTO practices (id, name, name_key, fhir_base_url, patient_id, scopes, created_at, updated_at)
+		VALUES (?, 'Old', 'old', 'https://fhir4.healow.com/fhir/r4/FEIGCD', 'p', 'null', '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z')`, old); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s, err := Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if v := userVersion(t, s.db); v != len(migrations) {
+		t.Fatalf("user_version = %d, want %d", v, len(migrations))
+	}
+	got, err := s.Get(t.Context(), old)
+	if err != nil || got.Name != "Old" || got.ConnectedVia != "" {
+		t.Fatalf("the old practice: %+v, %v", got, err)
+	}
+	for _, via := range []string{ViaMCP, ViaCLI} {
+		p := samplePractice("New " + via)
+		p.ConnectedVia = via
+		if err := s.Save(t.Context(), p); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Get(t.Context(), p.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ConnectedVia != via {
+			t.Fatalf("connected via %q, want %q", got.ConnectedVia, via)
+		}
+	}
+	p := samplePractice("Bad")
+	p.ConnectedVia = "browser"
+	if err := s.Save(t.Context(), p); err == nil {
+		t.Fatal("saved a practice connected via an unknown path")
+	}
+}

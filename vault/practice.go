@@ -23,7 +23,18 @@ type Practice struct {
 
 	SMARTConfig    []byte    // raw JSON of the practice's .well-known/smart-configuration (non-secret)
 	SMARTFetchedAt time.Time // when SMARTConfig was fetched
+
+	// ConnectedVia is how the practice was last connected: ViaMCP, ViaCLI, or "" when that was
+	// not recorded (before healow recorded it).
+	ConnectedVia string
 }
+
+// How a practice was connected. A model can be misled into connecting a practice through the
+// MCP tools, so those are shown to the user.
+const (
+	ViaMCP = "mcp" // the connect_practice and complete_oauth tools
+	ViaCLI = "cli" // healow connect
+)
 
 // ErrNotFound is returned, possibly wrapped, when no practice has the given id or name.
 var ErrNotFound = errors.New("practice not found")

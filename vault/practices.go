@@ -10,7 +10,7 @@ import (
 
 // The columns of a practice, in the order scanPractice reads them.
 const practiceColumns = `id, name, fhir_base_url, patient_id, scopes, token_expiry,
-	created_at, updated_at, last_refresh, smart_config, smart_fetched_at`
+	created_at, updated_at, last_refresh, smart_config, smart_fetched_at, connected_via`
 
 // Save inserts p, or updates the practice with p's ID. It sets CreatedAt on insert and UpdatedAt
 // always, from the store's clock; the CreatedAt of an existing practice is kept. Every other
@@ -41,7 +41,7 @@ func (s *Store) Save(ctx context.Context, p Practice) error {
 		}
 		_, err = tx.ExecContext(ctx, `
 INSERT INTO practices (`+practiceColumns+`, name_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
 	name = excluded.name,
 	name_key = excluded.name_key,
@@ -52,10 +52,11 @@ ON CONFLICT (id) DO UPDATE SET
 	updated_at = excluded.updated_at,
 	last_refresh = excluded.last_refresh,
 	smart_config = excluded.smart_config,
-	smart_fetched_at = excluded.smart_fetched_at`,
+	smart_fetched_at = excluded.smart_fetched_at,
+	connected_via = excluded.connected_via`,
 			p.ID, p.Name, p.FHIRBaseURL, p.PatientID, scopes, encodeTime(p.TokenExpiry),
 			now, now, encodeTime(p.LastRefresh), nullBytes(p.SMARTConfig), encodeTime(p.SMARTFetchedAt),
-			nameKey(p.Name))
+			p.ConnectedVia, nameKey(p.Name))
 		if err != nil {
 			return fmt.Errorf("write row: %w", err)
 		}
@@ -75,6 +76,11 @@ func checkPractice(p Practice) error {
 	}
 	if nameKey(p.Name) == "" {
 		return fmt.Errorf("vault: practice %s has no name: give it one (such as the practice's name) to refer to it by", p.ID)
+	}
+	switch p.ConnectedVia {
+	case "", ViaMCP, ViaCLI:
+	default:
+		return fmt.Errorf("vault: practice %s: connected via %q, want %q, %q or nothing", p.ID, p.ConnectedVia, ViaMCP, ViaCLI)
 	}
 	return checkSMARTConfig(p.SMARTConfig)
 }
@@ -220,7 +226,7 @@ func scanPractice(sc scanner) (Practice, error) {
 		fetched                             sql.NullString
 	)
 	if err := sc.Scan(&p.ID, &p.Name, &p.FHIRBaseURL, &p.PatientID, &scopes, &expiry,
-		&created, &updated, &refreshed, &p.SMARTConfig, &fetched); err != nil {
+		&created, &updated, &refreshed, &p.SMARTConfig, &fetched, &p.ConnectedVia); err != nil {
 		return Practice{}, err
 	}
 	var err error
