@@ -40,6 +40,9 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 	if err != nil {
 		return Authorization{}, fmt.Errorf("fhir_base_url: %w", err)
 	}
+	if err := c.checkHosts(base, nil); err != nil {
+		return Authorization{}, err
+	}
 	if old, err := c.Store.GetByName(ctx, name); err == nil && old.FHIRBaseURL != base {
 		return Authorization{}, fmt.Errorf("name: %q is already connected to %s; choose another name for %s", name, old.FHIRBaseURL, base)
 	} else if err != nil && !errors.Is(err, vault.ErrNotFound) {
@@ -48,6 +51,9 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 	cfg, err := smart.Discover(ctx, c.OAuth.HTTP, base)
 	if err != nil {
 		return Authorization{}, err
+	}
+	if err := c.checkHosts(base, cfg); err != nil {
+		return Authorization{}, err // before the user signs in for a connection that cannot finish
 	}
 	pkce, err := smart.NewPKCE()
 	if err != nil {
@@ -71,11 +77,17 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 	return Authorization{URL: u, State: state}, nil
 }
 
-// Complete takes what the browser came back with, a bare code or the whole redirect URL, and
-// the state of the authorization it answers (optional when the URL carries it). It stores the
-// tokens in the keychain, then the metadata, and returns the stored practice. A name that was
-// connected before keeps its id.
+// Complete finishes a launch for `healow connect`; see CompleteVia.
 func (c *Connector) Complete(ctx context.Context, input, state string) (vault.Practice, error) {
+	return c.CompleteVia(ctx, vault.ViaCLI, input, state)
+}
+
+// CompleteVia takes what the browser came back with, a bare code or the whole redirect URL, and
+// the state of the authorization it answers (optional when the URL carries it). It stores the
+// tokens in the keychain, then the metadata, recording that the practice was connected via
+// (vault.ViaMCP or vault.ViaCLI), and returns the stored practice. A name that was connected
+// before keeps its id.
+func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (vault.Practice, error) {
 	code, urlState, err := smart.ParseRedirect(input)
 	if err != nil {
 		return vault.Practice{}, err
@@ -92,6 +104,9 @@ func (c *Connector) Complete(ctx context.Context, input, state string) (vault.Pr
 	if err != nil {
 		return vault.Practice{}, err
 	}
+	if err := c.checkHosts(p.FHIRBase, p.Config); err != nil {
+		return vault.Practice{}, err
+	}
 	tok, err := c.OAuth.Exchange(ctx, p.Config, code, p.Verifier)
 	if err != nil {
 		return vault.Practice{}, err
@@ -106,6 +121,7 @@ func (c *Connector) Complete(ctx context.Context, input, state string) (vault.Pr
 	} else if !errors.Is(err, vault.ErrNotFound) {
 		return vault.Practice{}, err
 	}
+	meta.ConnectedVia = via
 	if err := c.storeSecrets(meta.ID, tok); err != nil {
 		return vault.Practice{}, err
 	}

@@ -15,9 +15,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
+
+// localHosts allows the address of the fakes and the sandbox (127.0.0.1), which the secure
+// default refuses.
+var localHosts, _ = egress.Parse("127.0.0.1")
 
 // fakeECW is a TLS stand-in for one eCW practice whose behaviour each test sets: it issues
 // single-use refresh tokens and accepts only the newest access token.
@@ -31,6 +36,7 @@ type fakeECW struct {
 	revoked  bool
 	ttl      time.Duration
 	fhirHold chan struct{} // when set, FHIR requests wait on it
+	tokenURL string        // when set before the actor starts, the token endpoint its configuration names
 
 	tokenCalls atomic.Int32
 	fhirCalls  atomic.Int32
@@ -56,10 +62,14 @@ func newFakeECW(t *testing.T) *fakeECW {
 func (f *fakeECW) base() string { return f.srv.URL + "/fhir/r4/TEST" }
 
 func (f *fakeECW) config() []byte {
+	token := f.srv.URL + "/oauth/token"
+	if f.tokenURL != "" {
+		token = f.tokenURL
+	}
 	b, _ := json.Marshal(map[string]any{
 		"issuer":                                f.base(),
 		"authorization_endpoint":                f.srv.URL + "/oauth/authorize",
-		"token_endpoint":                        f.srv.URL + "/oauth/token",
+		"token_endpoint":                        token,
 		"code_challenge_methods_supported":      []string{"S256"},
 		"token_endpoint_auth_methods_supported": []string{"client_secret_basic"},
 		"capabilities":                          []string{"permission-v2", "launch-standalone"},
@@ -143,7 +153,7 @@ func startActor(t *testing.T, f *fakeECW, expiry time.Time, tweak func(*Options)
 	}
 	opts := Options{
 		Store: store, Secrets: secrets, HTTP: f.srv.Client(),
-		OAuth: &smart.Client{HTTP: f.srv.Client(), ClientID: "client", ClientSecret: "secret", RedirectURI: "https://app.example/cb"},
+		OAuth: &smart.Client{HTTP: f.srv.Client(), ClientID: "client", ClientSecret: "secret", RedirectURI: "https://app.example/cb", Hosts: localHosts},
 	}
 	if tweak != nil {
 		tweak(&opts)

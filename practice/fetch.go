@@ -16,6 +16,10 @@ import (
 const maxRateWait = 70 * time.Second
 
 func (r *run) fetch(m *fetchMsg) {
+	if r.refused != nil {
+		m.reply <- fetchReply{err: r.refused}
+		return
+	}
 	if r.reconnect != nil {
 		m.reply <- fetchReply{err: r.reconnectError()}
 		return

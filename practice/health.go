@@ -9,13 +9,14 @@ import (
 type State string
 
 const (
-	StateStarting       State = "starting"        // no access token yet
-	StateReady          State = "ready"           // has a valid access token
-	StateRefreshing     State = "refreshing"      // getting a new access token
-	StateRateLimited    State = "rate-limited"    // the practice answered 429; waiting for the minute to turn
-	StateNeedsReconnect State = "needs-reconnect" // the grant is gone; run healow connect again
-	StateCircuitOpen    State = "circuit-open"    // failing repeatedly; calls fail fast for a while
-	StateDegraded       State = "degraded"        // the last refresh failed for a passing reason
+	StateStarting       State = "starting"         // no access token yet
+	StateReady          State = "ready"            // has a valid access token
+	StateRefreshing     State = "refreshing"       // getting a new access token
+	StateRateLimited    State = "rate-limited"     // the practice answered 429; waiting for the minute to turn
+	StateNeedsReconnect State = "needs-reconnect"  // the grant is gone; run healow connect again
+	StateCircuitOpen    State = "circuit-open"     // failing repeatedly; calls fail fast for a while
+	StateDegraded       State = "degraded"         // the last refresh failed for a passing reason
+	StateHostNotAllowed State = "host-not-allowed" // its FHIR server or token endpoint is not an allowed host
 )
 
 // Health is a snapshot of one actor, with nothing secret and no patient data.
@@ -23,6 +24,8 @@ type Health struct {
 	ID               string        `json:"id"`
 	Name             string        `json:"name"`
 	FHIRBaseURL      string        `json:"fhir_base_url"`
+	TokenHost        string        `json:"token_endpoint_host,omitempty"`
+	ConnectedVia     string        `json:"connected_via,omitempty"` // vault.ViaMCP, vault.ViaCLI or unknown
 	State            State         `json:"state"`
 	TokenExpiry      time.Time     `json:"token_expiry"`
 	TokenLeft        time.Duration `json:"token_left_ns"`

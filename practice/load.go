@@ -50,6 +50,7 @@ func (r *run) load(ctx context.Context) error {
 func (r *run) setMeta(meta vault.Practice) {
 	r.meta = meta
 	r.fhir = withBasePolicy(r.a.opts.HTTP, meta.FHIRBaseURL)
+	r.checkHosts()
 	r.cfg = nil
 	if len(meta.SMARTConfig) > 0 && r.now().Sub(meta.SMARTFetchedAt) < r.a.opts.ConfigMaxAge {
 		if cfg, err := smart.ParseConfig(meta.SMARTConfig); err == nil {

@@ -20,7 +20,7 @@ const (
 // startRefresh begins one refresh unless one is already under way: every caller that meets an
 // expired token waits for the same one.
 func (r *run) startRefresh(reason string) {
-	if r.refreshing || r.reconnect != nil {
+	if r.refreshing || r.reconnect != nil || r.refused != nil {
 		return
 	}
 	r.refreshing = true
@@ -52,6 +52,9 @@ func (r *run) refreshed(out refreshResult) {
 	waiting := r.waiting
 	r.waiting = nil
 	if out.err != nil {
+		if r.refusedBy(out.err, waiting) {
+			return
+		}
 		r.refreshErr = out.err
 		r.noteError(out.err)
 		if errors.Is(out.err, ErrNeedsReconnect) || errors.Is(out.err, smart.ErrInvalidGrant) || errors.Is(out.err, smart.ErrInvalidClient) {

@@ -32,6 +32,8 @@ type run struct {
 	obtained  time.Time // when the access token was issued, to size the refresh margin
 	tokenGen  int       // bumped whenever access changes, so a late 401 is told from a stale one
 	reconnect error     // set when only a new authorization helps
+	refused   error     // set when the policy forbids the practice's hosts; only the user can change that
+	tokenHost string    // the token endpoint's host, from the stored SMART configuration
 	waiting   []*fetchMsg
 	handling  request // the message being handled, answered by stop if handling it panics
 	timer     *time.Timer
@@ -156,7 +158,7 @@ func (r *run) timerC() <-chan time.Time {
 // token's life when it is shorter than twice that: a fixed margin would refresh a short-lived
 // token again the moment it arrives.
 func (r *run) schedule() {
-	if r.reconnect != nil {
+	if r.reconnect != nil || r.refused != nil {
 		r.armTimer(-1)
 		return
 	}
@@ -207,6 +209,8 @@ func (r *run) go_(work func(ctx context.Context) func(*run), orphan ...func()) {
 
 func (r *run) currentState() State {
 	switch {
+	case r.refused != nil:
+		return StateHostNotAllowed
 	case r.reconnect != nil:
 		return StateNeedsReconnect
 	case r.breaker.State() == gobreaker.StateOpen:
@@ -226,6 +230,7 @@ func (r *run) currentState() State {
 func (r *run) snapshot() Health {
 	h := r.health
 	h.ID, h.Name, h.FHIRBaseURL = r.meta.ID, r.meta.Name, r.meta.FHIRBaseURL
+	h.ConnectedVia, h.TokenHost = r.meta.ConnectedVia, r.tokenHost
 	h.State = r.currentState()
 	h.TokenExpiry = r.expiry
 	now := r.now()

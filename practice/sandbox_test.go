@@ -62,7 +62,7 @@ func newProcess(t testing.TB, sb *sandbox.Server, path string, secrets vault.Sec
 	c := sandbox.DefaultClient()
 	return &world{sb: sb, store: store, secrets: secrets, opts: Options{
 		Store: store, Secrets: secrets, HTTP: hc, Holder: vault.NewID(),
-		OAuth: &smart.Client{HTTP: hc, ClientID: c.ID, ClientSecret: c.Secret, RedirectURI: c.RedirectURIs[0]},
+		OAuth: &smart.Client{HTTP: hc, ClientID: c.ID, ClientSecret: c.Secret, RedirectURI: c.RedirectURIs[0], Hosts: localHosts},
 	}}
 }
 
