@@ -7,6 +7,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // hosts is the policy that decides where this process sends tokens and the client secret. It
@@ -40,15 +41,24 @@ func (c *Connector) checkHosts(base string, cfg *smart.Config) error {
 // all: a practice stored while its host was allowed (HEALOW_ALLOWED_HOSTS has shrunk since) gets
 // no request with its token, and no refresh. It also notes the token endpoint's host, for status.
 func (r *run) checkHosts() {
-	r.refused, r.tokenHost = nil, ""
-	if cfg, err := smart.ParseConfig(r.meta.SMARTConfig); err == nil {
-		if u, err := url.Parse(cfg.TokenEndpoint); err == nil {
-			r.tokenHost = u.Host
-		}
-	}
+	r.refused, r.tokenHost = nil, TokenHost(r.meta)
 	if err := hosts(r.a.opts.OAuth).CheckFHIRBase(r.meta.FHIRBaseURL); err != nil {
 		r.refuse(err)
 	}
+}
+
+// TokenHost is the host (with its port, if any) of the token endpoint that p's stored SMART
+// configuration names: where its sign-ins and refreshes go. "" when none is stored.
+func TokenHost(p vault.Practice) string {
+	cfg, err := smart.ParseConfig(p.SMARTConfig)
+	if err != nil {
+		return ""
+	}
+	u, err := url.Parse(cfg.TokenEndpoint)
+	if err != nil {
+		return ""
+	}
+	return u.Host
 }
 
 // refuse stops serving the practice for a reason only the user can change (a host the policy

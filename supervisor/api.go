@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // healthWait bounds how long Health waits for one actor; an actor that does not answer in time
@@ -61,15 +62,18 @@ func (r *Registry) BeginConnect(ctx context.Context, name, fhirBase string) (pra
 	return r.opts.Connector.Begin(ctx, name, fhirBase)
 }
 
-// CompleteConnect finishes a launch and serves the practice at once.
+// CompleteConnect finishes a launch and serves the practice at once. The practice is recorded as
+// connected through the MCP tools, and the user is warned on stderr where it points: a model
+// may have been misled into connecting it.
 func (r *Registry) CompleteConnect(ctx context.Context, input, state string) (practice.Info, error) {
 	if r.opts.Connector == nil {
 		return practice.Info{}, errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
 	}
-	p, err := r.opts.Connector.Complete(ctx, input, state)
+	p, err := r.opts.Connector.CompleteVia(ctx, vault.ViaMCP, input, state)
 	if err != nil {
 		return practice.Info{}, err
 	}
+	r.warnConnected(p)
 	if err := r.Sync(ctx); err != nil {
 		return practice.Info{}, err
 	}

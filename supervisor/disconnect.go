@@ -122,6 +122,9 @@ func revoke(ctx context.Context, oauth *smart.Client, p vault.Practice, refresh 
 	case !sameOrigin(cfg.RevocationEndpoint, cfg.TokenEndpoint):
 		return false, fmt.Sprintf("the revocation endpoint %s is not on the token endpoint's server, so the client secret was not sent there; %s", cfg.RevocationEndpoint, after)
 	}
+	if err := oauth.Hosts.CheckAuthServer(cfg.RevocationEndpoint); err != nil {
+		return false, fmt.Sprintf("the grant was not revoked at the practice: %v; %s", err, after)
+	}
 	ctx, cancel := context.WithTimeout(ctx, revokeTimeout)
 	defer cancel()
 	form := url.Values{"token": {refresh}, "token_type_hint": {"refresh_token"}}

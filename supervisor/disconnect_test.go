@@ -15,6 +15,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -107,7 +108,8 @@ func TestDisconnectRevokesWhereOffered(t *testing.T) {
 	}
 	defer store.Close()
 	secrets := vault.NewMemory()
-	oauth := &smart.Client{HTTP: rs.Client(), ClientID: "the client", ClientSecret: "s3cret&"}
+	local, _ := egress.Parse("127.0.0.1")
+	oauth := &smart.Client{HTTP: rs.Client(), ClientID: "the client", ClientSecret: "s3cret&", Hosts: local}
 	cfg := func(revocation string) map[string]any {
 		return map[string]any{
 			"authorization_endpoint": rs.URL + "/authorize", "token_endpoint": rs.URL + "/token",
@@ -140,6 +142,25 @@ func TestDisconnectRevokesWhereOffered(t *testing.T) {
 	}
 	if len(other.forms) != 0 {
 		t.Fatal("the secret went to another server")
+	}
+	if _, err := store.Get(ctx, p.ID); !errors.Is(err, vault.ErrNotFound) {
+		t.Fatal("the row survived")
+	}
+
+	// On a host the policy does not allow (here, with the default policy): the secret and the
+	// refresh token are not sent, the practice still goes, and the result says why.
+	p = storedWithConfig(t, store, secrets, cfg(rs.URL+"/revoke"))
+	strict := *oauth
+	strict.Hosts = nil
+	d, err = supervisor.Disconnect(ctx, store, secrets, &strict, p.ID)
+	if err != nil || d.Revoked || !strings.Contains(d.Revocation, "HEALOW_ALLOWED_HOSTS") || !strings.Contains(d.Revocation, "127.0.0.1") {
+		t.Fatalf("host not allowed: %+v, %v", d, err)
+	}
+	rs.mu.Lock()
+	n := len(rs.forms)
+	rs.mu.Unlock()
+	if n != 1 {
+		t.Fatalf("%d revocation requests, want only the first", n)
 	}
 	if _, err := store.Get(ctx, p.ID); !errors.Is(err, vault.ErrNotFound) {
 		t.Fatal("the row survived")

@@ -84,6 +84,8 @@ func (r *Registry) running(ctx context.Context) map[string]bool {
 // advise says, in a sentence, what a person can do about a practice in h's state.
 func advise(h practice.Health) string {
 	switch h.State {
+	case practice.StateHostNotAllowed:
+		return fmt.Sprintf("its server is not an allowed host (see the last error): list the host in HEALOW_ALLOWED_HOSTS and start the server again, or forget the practice with `healow disconnect %q`", h.Name)
 	case practice.StateNeedsReconnect:
 		return fmt.Sprintf("the practice no longer accepts this connection: run `healow connect --name %q --fhir-base-url %s` again", h.Name, h.FHIRBaseURL)
 	case practice.StateRateLimited:

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -215,6 +216,16 @@ func (s *Server) closeFreshConns() {
 
 // URL is the sandbox's origin, https://127.0.0.1:PORT.
 func (s *Server) URL() string { return s.url }
+
+// Host is the sandbox's host as HEALOW_ALLOWED_HOSTS lists it: the address, without the port.
+// healow refuses a FHIR server on this machine unless it is listed.
+func (s *Server) Host() string {
+	u, err := url.Parse(s.url)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
 
 // CACertPEM returns the PEM of the CA that signed the server certificate,
 // suitable for SSL_CERT_FILE.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -69,7 +70,12 @@ func Start(t testing.TB, o Options) *Env {
 		Timeout:   30 * time.Second,
 	}
 	secrets := vault.NewMemory()
-	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: o.Now}
+	// The sandbox listens on 127.0.0.1, which the secure default refuses, as healow demo allows it.
+	hosts, err := egress.Parse(sb.Host())
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: o.Now, Hosts: hosts}
 	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(o.Now), Now: o.Now}
 	po := o.Practice
 	po.Store, po.Secrets, po.OAuth, po.HTTP = store, secrets, oauth, hc
