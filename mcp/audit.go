@@ -11,6 +11,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
@@ -109,6 +110,8 @@ func outcome(err error) string {
 		return "circuit-open"
 	case errors.Is(err, practice.ErrOutsideBase):
 		return "refused-outside-base"
+	case errors.Is(err, egress.ErrNotAllowed):
+		return "host-not-allowed"
 	case errors.Is(err, practice.ErrStopped):
 		return "stopped"
 	case errors.Is(err, context.DeadlineExceeded):

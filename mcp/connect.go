@@ -34,7 +34,8 @@ func (t *tools) addConnect(s *sdk.Server) {
 		Title: "Connect a practice",
 		Description: "Starts connecting a practice with SMART on FHIR. Returns an authorize_url for the user to open; " +
 			"after signing in and consenting, the user gives back the code (or the whole redirect URL), which goes to complete_oauth " +
-			"within 10 minutes. Connecting a name again reconnects that practice in place.",
+			"within 10 minutes. Connecting a name again reconnects that practice in place. Only eClinicalWorks' FHIR servers, and hosts " +
+			"the user lists in HEALOW_ALLOWED_HOSTS, can be connected; the user is told of every practice connected this way.",
 		Annotations: writes("Connect a practice", false),
 	}, t.connect)
 	sdk.AddTool(s, &sdk.Tool{

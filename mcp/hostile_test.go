@@ -18,8 +18,10 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/testnet"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -39,6 +41,9 @@ type rogue struct {
 	otherHits  atomic.Int32
 	evilHits   atomic.Int32
 	tokenCalls atomic.Int32
+
+	names testnet.Names       // host names the tree's client reaches other test servers by
+	conn  *practice.Connector // the tree's, so a test can force a pending sign-in through
 
 	mu     sync.Mutex
 	answer http.HandlerFunc // the FHIR answers
@@ -91,9 +96,20 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": "patient/*.rs"})
 }
 
-// startRogue serves one practice from a rogue server through a real tree and MCP server.
+// startRogue serves one practice from a rogue server through a real tree and MCP server. The
+// rogue's address, 127.0.0.1, is an allowed host.
 func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	t.Helper()
+	return startRogueAllowing(t, "127.0.0.1")
+}
+
+// startRogueAllowing is startRogue with HEALOW_ALLOWED_HOSTS set to allowed.
+func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSession) {
+	t.Helper()
+	hosts, err := egress.Parse(allowed)
+	if err != nil {
+		t.Fatal(err)
+	}
 	r := &rogue{}
 	r.evil = httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { r.evilHits.Add(1) }))
 	t.Cleanup(r.evil.Close)
@@ -131,11 +147,13 @@ func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	}
 	secrets.Set(id, vault.AccessToken, "access-0-0123456789")
 	secrets.Set(id, vault.RefreshToken, "refresh-0-0123456789")
-	oauth := &smart.Client{HTTP: r.srv.Client(), ClientID: rogueClientID, ClientSecret: rogueSecret, RedirectURI: "https://app.example/cb"}
+	hc := r.names.Client(r.srv.Client())
+	oauth := &smart.Client{HTTP: hc, ClientID: rogueClientID, ClientSecret: rogueSecret, RedirectURI: "https://app.example/cb", Hosts: hosts}
+	r.conn = &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
 	tree := supervisor.New(supervisor.Options{
-		Practice: practice.Options{Store: store, Secrets: secrets, HTTP: r.srv.Client(), OAuth: oauth,
+		Practice: practice.Options{Store: store, Secrets: secrets, HTTP: hc, OAuth: oauth,
 			MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second},
-		Connector:    &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)},
+		Connector:    r.conn,
 		PollInterval: 20 * time.Millisecond,
 	})
 	ctx, cancel := context.WithCancel(context.Background())

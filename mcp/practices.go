@@ -17,7 +17,7 @@ type practiceOut struct {
 	PatientID   string    `json:"patient_id"`
 	Scopes      []string  `json:"scopes" jsonschema:"the scopes the practice granted"`
 	TokenExpiry time.Time `json:"token_expiry" jsonschema:"when the current access token expires; it is renewed on its own"`
-	State       string    `json:"state" jsonschema:"ready, refreshing, needs-reconnect, circuit-open, degraded or restarting"`
+	State       string    `json:"state" jsonschema:"ready, refreshing, needs-reconnect, host-not-allowed, circuit-open, degraded or restarting"`
 }
 
 func toOut(i practice.Info) practiceOut {

@@ -24,7 +24,7 @@ type healthOut struct {
 	ID                  string    `json:"id"`
 	Name                string    `json:"name"`
 	FHIRBaseURL         string    `json:"fhir_base_url"`
-	State               string    `json:"state" jsonschema:"ready, refreshing, starting, rate-limited, circuit-open, degraded, needs-reconnect, restarting or stopped"`
+	State               string    `json:"state" jsonschema:"ready, refreshing, starting, rate-limited, circuit-open, degraded, needs-reconnect, host-not-allowed, restarting or stopped"`
 	Healthy             bool      `json:"healthy" jsonschema:"whether the practice answers requests now (ready or refreshing)"`
 	Advice              string    `json:"advice,omitempty" jsonschema:"what the user can do when the practice is not healthy"`
 	TokenExpiry         time.Time `json:"token_expiry,omitzero"`
