@@ -45,7 +45,7 @@ func runConnect(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
-	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil))
+	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts))
 
 	browse := openBrowser
 	if *noBrowser {

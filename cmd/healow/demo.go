@@ -17,6 +17,7 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -51,8 +52,13 @@ func demo(ctx context.Context, out io.Writer) error {
 	defer store.Close()
 
 	reg := sandbox.DefaultClient()
+	// The sandbox is on this machine, which healow refuses unless it is listed: the demo lists it.
+	hosts, err := egress.Parse(sb.Host())
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0]}, store, vault.NewMemory(), newHTTPClient(sb.CertPool()), practice.Options{}, log, "")
+	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0], hosts}, store, vault.NewMemory(), newHTTPClient(sb.CertPool(), hosts), practice.Options{}, log, "")
 	ctx, cancel := context.WithCancel(ctx)
 	treeDone := make(chan struct{})
 	go func() { a.Tree.Serve(ctx); close(treeDone) }()

@@ -35,7 +35,11 @@ func runDisconnect(ctx context.Context, args []string) error {
 	// Revoking needs the app's credentials; without them the practice is still forgotten here.
 	var oauth *smart.Client
 	if id, secret := os.Getenv("HEALOW_CLIENT_ID"), os.Getenv("HEALOW_CLIENT_SECRET"); id != "" && secret != "" {
-		oauth = &smart.Client{HTTP: newHTTPClient(nil), ClientID: id, ClientSecret: secret}
+		hosts, err := hostsFromEnv()
+		if err != nil {
+			return err
+		}
+		oauth = &smart.Client{HTTP: newHTTPClient(nil, hosts), ClientID: id, ClientSecret: secret, Hosts: hosts}
 	}
 	return disconnect(ctx, os.Stdout, store, vault.NewKeychain(), oauth, supervisor.SocketDir(store.Path()), fs.Arg(0))
 }

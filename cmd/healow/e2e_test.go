@@ -57,12 +57,22 @@ func TestBinaryEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sbLog bytes.Buffer
-	sb.Stderr = &sbLog
+	sbErr, err := sb.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sbLog lockedBuffer
 	if err := sb.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Process.Kill(); sb.Wait() })
+	// The sandbox says what to export to allow it; the rest of this test uses exactly that.
+	allow, errLines := "", bufio.NewScanner(sbErr)
+	for allow == "" && errLines.Scan() {
+		sbLog.Write([]byte(errLines.Text() + "\n"))
+		_, allow, _ = strings.Cut(errLines.Text(), "allow it with: export ")
+	}
+	go io.Copy(&sbLog, sbErr)
 	lines := bufio.NewScanner(sbOut)
 	if !lines.Scan() {
 		t.Fatalf("the sandbox printed no practice: %s", sbLog.String())
@@ -72,6 +82,23 @@ func TestBinaryEndToEnd(t *testing.T) {
 		t.Fatalf("sandbox line %q", lines.Text())
 	}
 	go io.Copy(io.Discard, sbOut)
+	if allow != "HEALOW_ALLOWED_HOSTS=127.0.0.1" {
+		t.Fatalf("the sandbox says to export %q (stderr: %s)", allow, sbLog.String())
+	}
+
+	// Without the sandbox in HEALOW_ALLOWED_HOSTS, healow connect refuses it before any request,
+	// and says how to allow it; a malformed list is refused at the start.
+	for _, tc := range []struct{ list, want string }{
+		{"", "add 127.0.0.1 to HEALOW_ALLOWED_HOSTS"},
+		{"fhir4.example.org", "127.0.0.1 is not one of eClinicalWorks' FHIR servers"},
+		{"https://127.0.0.1", `HEALOW_ALLOWED_HOSTS: "https://127.0.0.1" has a scheme`},
+	} {
+		text, status := runBinary(t, ctx, bin, append(env, "HEALOW_ALLOWED_HOSTS="+tc.list), "connect", "--name", "Sunrise", "--fhir-base-url", base, "--no-browser")
+		if status == 0 || !strings.Contains(text, tc.want) {
+			t.Fatalf("connect with HEALOW_ALLOWED_HOSTS=%q: exit %d, %q; want it refused with %q", tc.list, status, text, tc.want)
+		}
+	}
+	env = append(env, allow)
 
 	// healow connect, with a "browser" that follows the authorize URL to the loopback redirect.
 	conn := exec.CommandContext(ctx, bin, "connect", "--name", "Sunrise", "--fhir-base-url", base, "--no-browser")

@@ -56,7 +56,7 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	storePath := filepath.Join(dir, "store", "tokens.db")
 	env := append(os.Environ(),
 		"HEALOW_CLIENT_ID="+client.ID, "HEALOW_CLIENT_SECRET="+client.Secret, "HEALOW_REDIRECT_URI="+redirectURI,
-		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_LOG_LEVEL=debug")
+		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1", "HEALOW_LOG_LEVEL=debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ps := sb.Practices()

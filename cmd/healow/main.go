@@ -33,6 +33,9 @@ Environment:
   HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET   the app's registration with eClinicalWorks
   HEALOW_REDIRECT_URI                      its redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH)
                                            lets healow connect catch the code by itself
+  HEALOW_ALLOWED_HOSTS                     hosts besides eClinicalWorks' own that may receive the client
+                                           secret and tokens: host names or IP addresses, comma-separated,
+                                           any port (healow sandbox prints the value for the sandbox)
   HEALOW_TOKEN_STORE                       metadata file (default ~/.healow-mcp/tokens.db)
   HEALOW_LOG_LEVEL                         debug, info (default), warn or error; logs go to stderr
   HEALOW_RATE_LIMIT                        requests per minute per practice (default 250, eCW's)

@@ -31,6 +31,7 @@ func TestTwoServersShareOnePractice(t *testing.T) {
 		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
 		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"),
 		"SSL_CERT_FILE="+ca,
+		"HEALOW_ALLOWED_HOSTS=127.0.0.1",
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

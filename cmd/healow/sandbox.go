@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
 // runSandbox serves the built-in eClinicalWorks stand-in until stopped. Its OAuth client is the
@@ -61,6 +62,8 @@ func runSandbox(ctx context.Context, args []string) error {
 	}
 	fmt.Fprintf(os.Stderr, "sandbox listening on %s; client id %q, redirect URI %s\n", s.URL(), client.ID, client.RedirectURIs[0])
 	fmt.Fprintf(os.Stderr, "trust it with: export SSL_CERT_FILE=%s\n", *caFile)
+	// healow sends tokens and the client secret to a server on this machine only when it is listed.
+	fmt.Fprintf(os.Stderr, "allow it with: export %s=%s\n", egress.EnvVar, s.Host())
 	for _, p := range s.Practices() {
 		fmt.Printf("%s %s\n", p.Code, p.BaseURL)
 	}

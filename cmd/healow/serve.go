@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string) error {
 	defer store.Close()
 	log := newLogger()
 	slog.SetDefault(log)
-	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log, supervisor.SocketDir(store.Path()))
+	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, supervisor.SocketDir(store.Path()))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -37,7 +37,7 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 	env := append(os.Environ(),
 		"HEALOW_CLIENT_ID=status-client", "HEALOW_CLIENT_SECRET=status-secret-"+randomHex(t),
 		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
-		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "NO_COLOR=1",
+		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1", "NO_COLOR=1",
 	)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()

@@ -13,13 +13,18 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
-// client is the app's registration, from the environment.
-type client struct{ id, secret, redirectURI string }
+// client is the app's registration, and where its secret and tokens may go, from the
+// environment.
+type client struct {
+	id, secret, redirectURI string
+	hosts                   *egress.Policy // nil: eClinicalWorks' servers only
+}
 
 func clientFromEnv() (client, error) {
 	c := client{
@@ -38,15 +43,27 @@ func clientFromEnv() (client, error) {
 	if len(missing) > 0 {
 		return c, fmt.Errorf("set %s: the app's registration with eClinicalWorks (for the sandbox, see the README)", strings.Join(missing, ", "))
 	}
-	return c, nil
+	var err error
+	c.hosts, err = hostsFromEnv()
+	return c, err
+}
+
+// hostsFromEnv reads HEALOW_ALLOWED_HOSTS, the hosts besides eClinicalWorks' that may receive
+// the client secret and tokens. A malformed list stops healow: guessing what it meant could
+// allow what its author did not.
+func hostsFromEnv() (*egress.Policy, error) {
+	return egress.Parse(os.Getenv(egress.EnvVar))
 }
 
 // maxResponseHeaderBytes bounds the headers of one answer from a practice or its OAuth server.
 const maxResponseHeaderBytes = 64 << 10
 
 // newHTTPClient verifies TLS always. roots nil means the system's, which honours SSL_CERT_FILE.
-func newHTTPClient(roots *x509.CertPool) *http.Client {
+// It connects to loopback, private, link-local and metadata addresses only for the hosts listed
+// in hosts, checking each address as it dials (see egress.Policy.DialContext).
+func newHTTPClient(roots *x509.CertPool, hosts *egress.Policy) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.DialContext = hosts.DialContext
 	t.TLSClientConfig = &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots}
 	t.ResponseHeaderTimeout = 30 * time.Second
 	// Bodies are bounded where they are read; headers only here. Go's default lets a server
@@ -66,7 +83,7 @@ type app struct {
 
 // newConnector runs SMART launches as the registered client; serve, demo and connect share it.
 func newConnector(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client) *practice.Connector {
-	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI}
+	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI, Hosts: c.hosts}
 	return &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
 }
 
