@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -46,13 +47,17 @@ type practiceRow struct {
 	TokenExpiry time.Time `json:"token_expiry"`
 	LastRefresh time.Time `json:"last_refresh"`
 	Connected   time.Time `json:"connected_since"`
+	// ConnectedVia is "mcp" (the MCP tools), "cli" (healow connect) or "" (not recorded).
+	ConnectedVia string `json:"connected_via"`
+	TokenHost    string `json:"token_endpoint_host,omitempty"`
 }
 
 func listPractices(out io.Writer, ps []vault.Practice, asJSON bool, now time.Time) error {
 	rows := []practiceRow{}
 	for _, p := range ps {
 		rows = append(rows, practiceRow{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, PatientID: p.PatientID,
-			Scopes: p.Scopes, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh, Connected: p.CreatedAt})
+			Scopes: p.Scopes, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh, Connected: p.CreatedAt,
+			ConnectedVia: p.ConnectedVia, TokenHost: practice.TokenHost(p)})
 	}
 	if asJSON {
 		return writeJSON(out, rows, true)
@@ -62,19 +67,32 @@ func listPractices(out io.Writer, ps []vault.Practice, asJSON bool, now time.Tim
 		return nil
 	}
 	tw := newTable(out)
-	fmt.Fprintln(tw, "NAME\tID\tFHIR BASE URL\tPATIENT\tTOKEN EXPIRES\tCONNECTED\tSCOPES")
+	fmt.Fprintln(tw, "NAME\tID\tFHIR BASE URL\tTOKEN ENDPOINT\tPATIENT\tTOKEN EXPIRES\tCONNECTED\tVIA\tSCOPES")
+	byTools := false
 	for _, r := range rows {
 		expires := "-"
 		if !r.TokenExpiry.IsZero() {
 			expires = r.TokenExpiry.Local().Format(time.DateTime) + " (" + left(r.TokenExpiry, now) + ")"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Name, r.ID, r.FHIRBaseURL, r.PatientID, expires,
-			r.Connected.Local().Format(time.DateOnly), len(r.Scopes))
+		via := map[string]string{vault.ViaMCP: "MCP tools", vault.ViaCLI: "healow connect"}[r.ConnectedVia]
+		byTools = byTools || r.ConnectedVia == vault.ViaMCP
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", r.Name, r.ID, r.FHIRBaseURL, dash(r.TokenHost), r.PatientID, expires,
+			r.Connected.Local().Format(time.DateOnly), dash(via), len(r.Scopes))
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	if byTools {
+		fmt.Fprintln(out, "\nThe MCP tools connected the practices marked \"MCP tools\": a model asked for them. Check that each points where you meant; disconnect any other with healow disconnect NAME.")
+	}
 	// A grant runs to dozens of scopes, too long for a table row.
 	_, err := fmt.Fprintln(out, "\nhealow practices --json lists the scopes each practice granted.")
 	return err
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
 }

@@ -102,6 +102,9 @@ type storedPractice struct {
 	TokenExpiry time.Time         `json:"token_expiry"`
 	LastRefresh time.Time         `json:"last_refresh"`
 	LastKnown   *vault.KnownState `json:"last_known,omitempty"`
+	TokenHost   string            `json:"token_endpoint_host,omitempty"`
+	// ConnectedVia is "mcp" (the MCP tools), "cli" (healow connect) or absent (not recorded).
+	ConnectedVia string `json:"connected_via,omitempty"`
 }
 
 func (s statusRun) once(ctx context.Context) (int, error) {
@@ -203,7 +206,8 @@ func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 		if served[p.ID] {
 			continue
 		}
-		sp := storedPractice{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh}
+		sp := storedPractice{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh,
+			TokenHost: practice.TokenHost(p), ConnectedVia: p.ConnectedVia}
 		// A state seen before the practice was last reconnected says nothing about it now.
 		if k, ok := known[p.ID]; ok && !k.At.Before(p.UpdatedAt) {
 			sp.LastKnown = &k
@@ -268,6 +272,7 @@ func (s statusRun) render(r statusReport) {
 		}
 		tw.Flush()
 	}
+	s.viaTools(r)
 	if len(advice) > 0 {
 		fmt.Fprintln(s.out, "\nWhat to do:")
 		for _, a := range advice {
