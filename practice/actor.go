@@ -36,7 +36,8 @@ const (
 type Options struct {
 	Store   *vault.Store
 	Secrets vault.Secrets
-	// OAuth is the registered client; its HTTP client also fetches smart-configurations.
+	// OAuth is the registered client; its HTTP client also fetches smart-configurations, and its
+	// Hosts policy decides which FHIR bases may receive a practice's token (nil: eCW's only).
 	OAuth *smart.Client
 	// HTTP sends FHIR requests. The actor adds a redirect policy that never leaves the base.
 	HTTP   *http.Client
