@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -137,7 +138,7 @@ func TestConcurrentOpenOfNewFile(t *testing.T) {
 	}
 }
 
-// A store written before migration 5 keeps its practices, which read as connected by an unknown
+// A store written before connected_via was added keeps its practices, which read as connected by an unknown
 // path; from then on how a practice is connected is stored, and a value other than the two
 // paths is refused.
 func TestConnectedViaMigration(t *testing.T) {
@@ -147,12 +148,13 @@ func TestConnectedViaMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for v, m := range migrations[:4] {
+	before := slices.IndexFunc(migrations, func(m string) bool { return strings.Contains(m, "connected_via") })
+	for v, m := range migrations[:before] {
 		if _, err := db.Exec(m); err != nil {
 			t.Fatalf("migration %d: %v", v+1, err)
 		}
 	}
-	if _, err := db.Exec(`PRAGMA user_version = 4`); err != nil {
+	if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, before)); err != nil {
 		t.Fatal(err)
 	}
 	old := NewID()
