@@ -68,6 +68,11 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_at ON audit (at);
 `,
+	// 5: how many records of a read were left out because they were not the connected patient's
+	// (or not of the type searched).
+	`
+ALTER TABLE audit ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that
