@@ -61,7 +61,7 @@ func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, er
 	if err := q.err(); err != nil {
 		return pageOut{}, err
 	}
-	req := practice.Request{Resource: q.resource, Params: q.params, ForPatient: true}
+	req := practice.Request{Resource: q.resource, Params: q.params}
 	if pg.Next != "" {
 		if err := nextAlone(pg, q); err != nil {
 			return pageOut{}, err
@@ -92,6 +92,7 @@ func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, er
 		Entries:      p.resources("match"),
 		Next:         p.next,
 		Truncated:    p.cut(),
+		Withheld:     p.withheld.Total(),
 		Note:         p.note("count", asked),
 	}
 	out.Returned = len(out.Entries)
@@ -150,6 +151,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, err
 	}
+	p.withheld = resp.Withheld
 	fit := p.matchesKept()
 	if !p.cut() || req.Next != "" || fit == 0 {
 		return p, 0, nil
@@ -167,6 +169,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if p, err = readPage(resp.Body); err != nil {
 		return nil, 0, err
 	}
+	p.withheld = resp.Withheld
 	return p, fit, nil
 }
 

@@ -225,11 +225,13 @@ func (*infoMsg) isRequest()   {}
 func (*healthMsg) isRequest() {}
 func (reloadMsg) isRequest()  {}
 
-// Response is a 2xx answer from the practice's FHIR server.
+// Response is a 2xx answer from the practice's FHIR server, checked against the connected
+// patient: Withheld says what was left out of Body.
 type Response struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	Withheld    Withheld
 }
 
 // Info describes a connected practice and its patient. Nothing in it is secret.

@@ -38,9 +38,10 @@ func landsInside(t *testing.T, base, got string) {
 	}
 }
 
-// Request.URL never builds a URL outside the base, whatever the resource, id, parameter or next
-// link; a read is exactly {base}/{type}/{id}, and a search's query decodes to exactly the
-// parameters given (and the patient), so no value can add a parameter or a path.
+// A request never becomes a URL outside the base, whatever the resource, id, parameter or next
+// link; a read is exactly {base}/{type}/{id}, a search's query decodes to exactly the parameters
+// given and the patient's limit, so no value can add a parameter or a path, and no search of a
+// type that holds patient data goes out without the limit.
 func FuzzRequestURL(f *testing.F) {
 	f.Add("Observation", "", "category", "laboratory", "", true, "pat-1")
 	f.Add("Patient", "a-1.b", "", "", "", false, "")
@@ -50,13 +51,22 @@ func FuzzRequestURL(f *testing.F) {
 	f.Add("", "", "", "", "https://fhir4.healow.com/fhir/r4/FEIGCD/..;/AACJCD", false, "")
 	f.Add("Binary", "..", "", "", "", false, "")
 	f.Add("Observation", "", "subject:Patient.name", "x\r\nHost: evil", "", true, "")
-	f.Fuzz(func(t *testing.T, resource, id, name, value, next string, forPatient bool, patient string) {
+	f.Add("Claim", "", "", "", "", true, "pat-1")
+	f.Add("Coverage", "", "patient", "other", "", true, "pat-1")
+	f.Fuzz(func(t *testing.T, resource, id, name, value, next string, declared bool, patient string) {
+		if patient == "" {
+			patient = "pat-1"
+		}
 		for _, base := range fuzzBases {
-			req := Request{Resource: resource, ID: id, Next: next, ForPatient: forPatient}
+			req := Request{Resource: resource, ID: id, Next: next}
 			if name != "" {
 				req.Params = url.Values{name: {value}}
 			}
-			got, err := req.URL(base, patient)
+			l := limits{patient: patient, known: func(string) bool { return true }}
+			if declared {
+				l.cap = testCapability()
+			}
+			got, err := req.url(base, l)
 			if err != nil {
 				continue
 			}
@@ -67,6 +77,9 @@ func FuzzRequestURL(f *testing.F) {
 				if got != base+"/"+resource+"/"+id {
 					t.Fatalf("read %s/%s built %q", resource, id, got)
 				}
+				if resource == "Patient" && id != patient {
+					t.Fatalf("read another patient, %s", got)
+				}
 			default:
 				u, _ := url.Parse(got)
 				if u.Path != strings.TrimPrefix(base, "https://"+u.Host)+"/"+resource {
@@ -76,8 +89,12 @@ func FuzzRequestURL(f *testing.F) {
 				if name != "" {
 					want[name] = []string{value}
 				}
-				if forPatient && patient != "" && patientSearch[resource] && want.Get("patient") == "" && want.Get("subject") == "" && want.Get("_id") == "" {
-					want.Set("patient", patient)
+				pin, _ := l.cap.pin(resource)
+				if HoldsPatientData(resource) && pin == "" {
+					t.Fatalf("a search of %s went out without the patient: %s", resource, got)
+				}
+				if pin != "" && want.Get(pin) == "" {
+					want.Set(pin, l.pinValue(pin))
 				}
 				if q := u.Query(); q.Encode() != want.Encode() {
 					t.Fatalf("search built the query %v from %v", q, want)

@@ -42,8 +42,13 @@ type run struct {
 	refreshFails   int
 	unsavedRefresh string // a rotated refresh token the keychain refused; never logged
 
-	metadata   *Response // the CapabilityStatement, kept as long as the SMART configuration
-	metadataAt time.Time
+	metadata    *Response // the CapabilityStatement, kept as long as the SMART configuration
+	metadataAt  time.Time
+	capability  *capability // what metadata declares, which limits searches to the patient
+	capErr      error       // why metadata could not be read as a CapabilityStatement
+	capWaiting  []*fetchMsg // searches waiting for the CapabilityStatement
+	capReading  bool
+	attachments map[string]bool // Binary URLs the patient's records seen so far hold
 
 	limiter   *rate.Limiter
 	holdUntil time.Time // after a 429: eCW refuses everything until the minute turns
@@ -114,10 +119,10 @@ func (r *run) stop() {
 	if m, ok := r.handling.(*fetchMsg); ok {
 		m.reply <- fetchReply{err: failed}
 	}
-	for _, m := range r.waiting {
+	for _, m := range append(r.waiting, r.capWaiting...) {
 		m.reply <- fetchReply{err: failed}
 	}
-	r.waiting = nil
+	r.waiting, r.capWaiting = nil, nil
 }
 
 func (r *run) handle(m request) {
