@@ -44,7 +44,9 @@ type rogue struct {
 	answer   http.HandlerFunc // the FHIR answers
 	echo     bool             // the token endpoint echoes the request into its error
 	n        int
-	metadata []byte // the CapabilityStatement, when the answers do not give their own
+	metadata []byte   // the CapabilityStatement, when the answers do not give their own
+	listed   []string // the smart-configuration's scopes_supported
+	grant    string   // the scope the token endpoint grants; "" means patient/*.rs
 
 	store *vault.Store
 	stop  func() // stops the tree, which writes the audit rows still buffered
@@ -71,9 +73,12 @@ func (r *rogue) tokens() []string {
 }
 
 func (r *rogue) config() []byte {
+	r.mu.Lock()
+	listed := r.listed
+	r.mu.Unlock()
 	b, _ := json.Marshal(map[string]any{
 		"issuer": r.base(), "authorization_endpoint": r.srv.URL + "/oauth/authorize", "token_endpoint": r.srv.URL + "/oauth/token",
-		"code_challenge_methods_supported": []string{"S256"}, "capabilities": []string{"permission-v2"},
+		"code_challenge_methods_supported": []string{"S256"}, "capabilities": []string{"permission-v2"}, "scopes_supported": listed,
 	})
 	return b
 }
@@ -91,8 +96,12 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.n++
+	grant := r.grant
+	if grant == "" {
+		grant = "patient/*.rs"
+	}
 	json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("access-%d-0123456789", r.n), "token_type": "Bearer",
-		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": "patient/*.rs"})
+		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": grant, "patient": "pat-1"})
 }
 
 // ecwCapability declares the search parameters eCW's CapabilityStatement does.

@@ -180,6 +180,10 @@ func (t *tools) categoryNote(ctx context.Context, a *practice.Actor, q *query) s
 	if err != nil || smart.ScopeFor(info.Scopes, q.resource, q.category) != "" {
 		return ""
 	}
+	if info.Requestable != nil && !offers(info.Requestable, target{resource: q.resource, category: q.category}) {
+		return fmt.Sprintf("%q does not offer this app access to %s in category %s (its SMART configuration lists no such scope), so it may leave such records out; connecting again would not change that.",
+			info.Name, q.resource, q.category)
+	}
 	return fmt.Sprintf("None of the scopes granted by %q covers %s in category %s, so the practice may leave such records out. To include them, run `healow connect --name %q --fhir-base-url %s` (or connect_practice) again and allow %s.",
 		info.Name, q.resource, q.category, info.Name, info.FHIRBaseURL, smart.ScopeHint(q.resource, q.category))
 }

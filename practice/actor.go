@@ -243,4 +243,7 @@ type Info struct {
 	Scopes      []string  `json:"scopes"`
 	TokenExpiry time.Time `json:"token_expiry"`
 	State       State     `json:"state"`
+	// Requestable is what connecting again would ask for, chosen from the practice's SMART
+	// configuration as it is known now; nil when the configuration is not known.
+	Requestable []string `json:"requestable,omitempty"`
 }

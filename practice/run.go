@@ -136,7 +136,7 @@ func (r *run) handle(m request) {
 		m.reply <- Info{
 			ID: r.meta.ID, Name: r.meta.Name, FHIRBaseURL: r.meta.FHIRBaseURL,
 			PatientID: r.meta.PatientID, Scopes: r.meta.Scopes, TokenExpiry: r.expiry,
-			State: r.currentState(),
+			State: r.currentState(), Requestable: r.requestable(),
 		}
 	case *healthMsg:
 		m.reply <- r.snapshot()
@@ -149,6 +149,19 @@ func (r *run) handle(m request) {
 }
 
 func (r *run) now() time.Time { return r.a.opts.Now() }
+
+// requestable is what connecting again would ask for: the scopes chosen from the practice's
+// SMART configuration, the stale cached copy included (its scopes rarely change).
+func (r *run) requestable() []string {
+	cfg := r.cfg
+	if cfg == nil && len(r.meta.SMARTConfig) > 0 {
+		cfg, _ = smart.ParseConfig(r.meta.SMARTConfig)
+	}
+	if cfg == nil {
+		return nil
+	}
+	return smart.Scopes(cfg)
+}
 
 func (r *run) timerC() <-chan time.Time {
 	if r.timer == nil {
