@@ -3,6 +3,7 @@ package practice
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -59,40 +60,58 @@ type screened struct {
 // that holds patient data must name the patient; a search's entries that name another patient,
 // that are matches of another type than the one searched, or whose patient cannot be told are
 // left out and counted. Answers that are not FHIR JSON are left to the caller, which reads them.
+//
+// It reads a Bundle twice, once whole and once entry by entry, decoding only the elements that
+// name the patient.
 func screen(req Request, base, patient string, body []byte) (screened, error) {
 	out := screened{body: body}
 	trimmed := bytes.TrimSpace(body)
 	if req.Metadata || len(trimmed) == 0 || trimmed[0] != '{' {
 		return out, nil
 	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
-		ID           string `json:"id"`
+	if req.ID != "" || req.Attachment != "" {
+		return screenRead(req, base, patient, out, trimmed)
 	}
-	if json.Unmarshal(trimmed, &head) != nil {
+	top, err := fieldsOf(trimmed)
+	switch {
+	case errors.As(err, new(twiceError)) && str(top.get("resourceType")) == "Bundle":
+		return out, fmt.Errorf("the practice's Bundle is malformed: %w, so what it holds is ambiguous", err)
+	case err != nil || str(top.get("resourceType")) != "Bundle":
+		return out, nil // malformed, or not a Bundle: the caller says how
+	}
+	var entries []json.RawMessage
+	if raw := top.get("entry"); len(raw) > 0 && raw[0] == '[' {
+		if eachElement(raw, func(e []byte) { entries = append(entries, e) }) != nil {
+			return out, nil
+		}
+	}
+	return screenBundle(searchedType(req, base), base, patient, trimmed, entries)
+}
+
+func screenRead(req Request, base, patient string, out screened, body []byte) (screened, error) {
+	fields, err := fieldsOf(body)
+	if errors.As(err, new(twiceError)) {
+		return out, fmt.Errorf("%w: the practice's answer is ambiguous (%w), so whose record it is cannot be told", ErrNotThisPatient, err)
+	}
+	if err != nil {
 		return out, nil // not JSON: the caller says so
 	}
-	if req.ID != "" || req.Attachment != "" {
-		binary := req.Attachment != "" || req.Resource == "Binary"
-		switch typ := head.ResourceType; {
-		case binary && typ != "Binary":
-			return out, nil // the content itself, served raw
-		case !binary && typ != req.Resource, !HoldsPatientData(typ):
-			return out, nil // not patient data, or not what was asked: the caller refuses it
-		}
-		switch v := whose(head.ResourceType, trimmed, patient); {
-		case v == other:
-			return out, fmt.Errorf("%w: %s/%s belongs to another patient, so it is not shown; take ids from this patient's own search results", ErrNotThisPatient, head.ResourceType, cut(head.ID))
-		case v == nobody && head.ResourceType != "Binary":
-			return out, fmt.Errorf("%w: %s/%s does not name the patient who consented, so it is not shown; take ids from this patient's own search results", ErrNotThisPatient, head.ResourceType, cut(head.ID))
-		}
-		out.attachments = attachmentsIn(trimmed, base)
-		return out, nil
+	typ, id := str(fields.get("resourceType")), str(fields.get("id"))
+	binary := req.Attachment != "" || req.Resource == "Binary"
+	switch {
+	case binary && typ != "Binary":
+		return out, nil // the content itself, served raw
+	case !binary && typ != req.Resource, !HoldsPatientData(typ):
+		return out, nil // not patient data, or not what was asked: the caller refuses it
 	}
-	if head.ResourceType != "Bundle" {
-		return out, nil
+	switch v := whose(typ, fields, patient); {
+	case v == other:
+		return out, fmt.Errorf("%w: %s/%s belongs to another patient, so it is not shown; take ids from this patient's own search results", ErrNotThisPatient, typ, cut(id))
+	case v == nobody && typ != "Binary":
+		return out, fmt.Errorf("%w: %s/%s does not name the patient who consented, so it is not shown; take ids from this patient's own search results", ErrNotThisPatient, typ, cut(id))
 	}
-	return screenBundle(searchedType(req, base), base, patient, trimmed)
+	out.attachments = attachmentsIn(body, base)
+	return out, nil
 }
 
 // searchedType is the type a search or paging link asks for, or "" when a link does not say.
@@ -111,31 +130,28 @@ func searchedType(req Request, base string) string {
 	return ""
 }
 
-func screenBundle(searched, base, patient string, body []byte) (screened, error) {
+func screenBundle(searched, base, patient string, body []byte, entries []json.RawMessage) (screened, error) {
 	out := screened{body: body}
-	var b struct {
-		Entry []json.RawMessage `json:"entry"`
-	}
-	if json.Unmarshal(body, &b) != nil {
-		return out, nil // malformed: the caller says how
-	}
-	kept := make([]json.RawMessage, 0, len(b.Entry))
-	for _, e := range b.Entry {
-		var ent struct {
-			Resource json.RawMessage `json:"resource"`
-			Search   struct {
-				Mode string `json:"mode"`
-			} `json:"search"`
-		}
-		var head struct {
-			ResourceType string `json:"resourceType"`
-		}
-		if json.Unmarshal(e, &ent) != nil || len(ent.Resource) == 0 || json.Unmarshal(ent.Resource, &head) != nil {
-			kept = append(kept, e) // not a resource: the caller refuses the page
+	kept := make([]json.RawMessage, 0, len(entries))
+	for _, e := range entries {
+		ent, err := fieldsOf(e)
+		if raw := ent.get("resource"); err != nil || len(raw) == 0 || raw[0] != '{' {
+			if errors.As(err, new(twiceError)) {
+				out.withheld.Unverified++ // parsers disagree on what it holds
+			} else {
+				kept = append(kept, e) // not a resource: the caller refuses the page
+			}
 			continue
 		}
-		typ := head.ResourceType
-		mode := ent.Search.Mode
+		resource, err := fieldsOf(ent.get("resource"))
+		if err != nil {
+			out.withheld.Unverified++
+			continue
+		}
+		typ, mode := str(resource.get("resourceType")), ""
+		if search, err := fieldsOf(ent.get("search")); err == nil {
+			mode = str(search.get("mode"))
+		}
 		switch {
 		case typ == "OperationOutcome":
 		case searched != "" && (mode == "" || mode == "match") && typ != searched:
@@ -146,12 +162,11 @@ func screenBundle(searched, base, patient string, body []byte) (screened, error)
 				out.withheld.Unverified++
 				continue
 			}
-			v := whose(typ, ent.Resource, patient)
-			if v == other {
+			if whose(typ, resource, patient) == other {
 				out.withheld.OtherPatient++
 				continue
 			}
-			out.attachments = append(out.attachments, attachmentsIn(ent.Resource, base)...)
+			out.attachments = append(out.attachments, attachmentsIn(e, base)...)
 		}
 		kept = append(kept, e)
 	}
@@ -169,30 +184,20 @@ func screenBundle(searched, base, patient string, body []byte) (screened, error)
 // withEntries rewrites a Bundle with its entry list replaced, keeping every other member and
 // their order.
 func withEntries(body []byte, entries []json.RawMessage) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("the practice's Bundle is not a JSON object")
-	}
 	var buf bytes.Buffer
+	buf.Grow(len(body))
 	buf.WriteByte('{')
 	n := 0
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("the practice's Bundle is malformed: %w", err)
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, fmt.Errorf("the practice's Bundle is malformed: %w", err)
-		}
+	err := eachMember(body, func(key string, v []byte) {
 		if key == "entry" {
 			if len(entries) == 0 {
-				continue
+				return
 			}
-			if v, err = json.Marshal(entries); err != nil {
-				return nil, err
+			list := make([][]byte, len(entries))
+			for i, e := range entries {
+				list[i] = e
 			}
+			v = append(append([]byte{'['}, bytes.Join(list, []byte{','})...), ']')
 		}
 		if n > 0 {
 			buf.WriteByte(',')
@@ -202,6 +207,9 @@ func withEntries(body []byte, entries []json.RawMessage) ([]byte, error) {
 		buf.Write(k)
 		buf.WriteByte(':')
 		buf.Write(v)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("the practice's Bundle is malformed: %w", err)
 	}
 	buf.WriteByte('}')
 	return buf.Bytes(), nil
@@ -215,25 +223,31 @@ const (
 	other                 // names another patient
 )
 
-// whose tells whose record a resource is, from the elements that name its subject.
-func whose(typ string, raw json.RawMessage, patient string) verdict {
+// whose tells whose record a resource is, from the elements that name its subject. Only those
+// elements are decoded.
+func whose(typ string, fields fields, patient string) verdict {
 	if typ == "Patient" {
-		var p struct {
-			ID string `json:"id"`
-		}
-		json.Unmarshal(raw, &p)
-		if p.ID == patient {
+		if str(fields.get("id")) == patient {
 			return ours
 		}
 		return other
 	}
-	var doc any
-	if json.Unmarshal(raw, &doc) != nil {
-		return nobody
-	}
 	v := nobody
 	for _, path := range patientTypes[typ].subject {
-		for _, ref := range references(doc, strings.Split(path, ".")) {
+		head, rest, _ := strings.Cut(path, ".")
+		raw := fields.get(head)
+		if len(raw) == 0 {
+			continue
+		}
+		var doc any
+		if json.Unmarshal(raw, &doc) != nil {
+			continue
+		}
+		var tail []string
+		if rest != "" {
+			tail = strings.Split(rest, ".")
+		}
+		for _, ref := range references(doc, tail) {
 			id, isPatient := patientOf(ref, false)
 			switch {
 			case !isPatient:
@@ -258,13 +272,23 @@ func references(doc any, path []string) []string {
 		}
 		return out
 	case map[string]any:
-		if len(path) == 0 {
-			if s, ok := d["reference"].(string); ok {
-				return []string{s}
-			}
-			return nil
+		// Keys are matched as encoding/json matches them, without regard to case.
+		want := "reference"
+		if len(path) > 0 {
+			want = path[0]
 		}
-		return references(d[path[0]], path[1:])
+		var out []string
+		for k, v := range d {
+			if fold(k) != fold(want) {
+				continue
+			}
+			if len(path) > 0 {
+				out = append(out, references(v, path[1:])...)
+			} else if s, ok := v.(string); ok {
+				out = append(out, s)
+			}
+		}
+		return out
 	}
 	return nil
 }
