@@ -1,6 +1,7 @@
 package practice
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -56,6 +57,9 @@ type run struct {
 	openUntil time.Time // when an open circuit lets a probe through
 	latencies latencyRing
 	health    Health
+
+	requestableFrom   []byte   // the SMART configuration requestableScopes were chosen from
+	requestableScopes []string // what connecting again would ask for
 }
 
 // Serve runs the actor until ctx ends. It loads the practice from the store and the keychain
@@ -153,14 +157,21 @@ func (r *run) now() time.Time { return r.a.opts.Now() }
 // requestable is what connecting again would ask for: the scopes chosen from the practice's
 // SMART configuration, the stale cached copy included (its scopes rarely change).
 func (r *run) requestable() []string {
-	cfg := r.cfg
-	if cfg == nil && len(r.meta.SMARTConfig) > 0 {
-		cfg, _ = smart.ParseConfig(r.meta.SMARTConfig)
+	raw := r.meta.SMARTConfig
+	if r.cfg != nil {
+		raw = r.cfg.Raw
 	}
-	if cfg == nil {
+	if len(raw) == 0 {
 		return nil
 	}
-	return smart.Scopes(cfg)
+	if !bytes.Equal(raw, r.requestableFrom) { // choosing them takes a fraction of a millisecond
+		cfg, err := smart.ParseConfig(raw)
+		if err != nil {
+			return nil
+		}
+		r.requestableFrom, r.requestableScopes = raw, smart.Scopes(cfg)
+	}
+	return r.requestableScopes
 }
 
 func (r *run) timerC() <-chan time.Time {
