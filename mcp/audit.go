@@ -33,8 +33,16 @@ func labelTools(next sdk.MethodHandler) sdk.MethodHandler {
 // or the search values. The CapabilityStatement is not patient data and is not recorded.
 func (t *tools) fetch(ctx context.Context, a *practice.Actor, req practice.Request) (*practice.Response, error) {
 	resp, err := a.Fetch(ctx, req)
+	if !errors.Is(err, practice.ErrUnknownAttachment) { // nothing was asked: the caller looks further
+		t.record(ctx, a, req, resp, err)
+	}
+	return resp, err
+}
+
+// record adds a row to the audit trail for one read.
+func (t *tools) record(ctx context.Context, a *practice.Actor, req practice.Request, resp *practice.Response, err error) {
 	if req.Metadata || t.reg == nil {
-		return resp, err
+		return
 	}
 	tool, _ := ctx.Value(toolKey{}).(string)
 	if tool == "" {
@@ -43,18 +51,19 @@ func (t *tools) fetch(ctx context.Context, a *practice.Actor, req practice.Reque
 	access := supervisor.Access{PracticeID: a.ID(), Tool: tool, ResourceType: resourceOf(req), Outcome: outcome(err)}
 	if err == nil {
 		access.Resources, access.ResourceType = counted(resp, access.ResourceType)
+		access.Withheld = resp.Withheld.Total()
 	}
 	t.reg.RecordAccess(access)
-	return resp, err
 }
 
 // resourceOf names the resource type a request asks for; a next link or an attachment URL names
 // it in its path.
 func resourceOf(req practice.Request) string {
-	if req.Resource != "" || req.Next == "" {
+	link := req.Next + req.Attachment
+	if req.Resource != "" || link == "" {
 		return req.Resource
 	}
-	u, err := url.Parse(req.Next)
+	u, err := url.Parse(link)
 	if err != nil {
 		return ""
 	}
@@ -112,6 +121,8 @@ func outcome(err error) string {
 		return "refused-outside-base"
 	case errors.Is(err, egress.ErrNotAllowed):
 		return "host-not-allowed"
+	case errors.Is(err, practice.ErrNotThisPatient):
+		return "refused-other-patient"
 	case errors.Is(err, practice.ErrStopped):
 		return "stopped"
 	case errors.Is(err, context.DeadlineExceeded):

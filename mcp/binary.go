@@ -68,9 +68,9 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 		if bid, ok := practice.BinaryID(info.FHIRBaseURL, abs); ok {
 			id = bid
 		}
-		req, uri = practice.Request{Next: abs, Accept: "application/fhir+json"}, abs
+		req, uri = practice.Request{Attachment: abs, Accept: "application/fhir+json"}, abs
 	}
-	resp, err := t.fetch(ctx, a, req)
+	resp, err := t.fetchAttachment(ctx, a, req)
 	if err != nil {
 		return nil, nil, t.explainFetch(ctx, a, target{resource: "Binary", id: id}, err)
 	}

@@ -100,7 +100,7 @@ func TestReadsAreBounded(t *testing.T) {
 		t.Fatalf("get_practitioner = %+v", doc)
 	}
 	callErr(t, cs, "get_practitioner", map[string]any{"id": "pr-nobody"}, "Practitioner/pr-nobody was not found", "HTTP 404")
-	callErr(t, cs, "fhir_get", map[string]any{"resource": "Patient", "id": "someone-else"}, "Patient/someone-else was not found", "HTTP 404")
+	callErr(t, cs, "fhir_get", map[string]any{"resource": "Observation", "id": "someone-else"}, "Observation/someone-else was not found", "HTTP 404")
 	callErr(t, cs, "get_document_reference", map[string]any{"id": sandbox.DeletedDocumentID},
 		"DocumentReference/"+sandbox.DeletedDocumentID+" was deleted", "search again", "HTTP 410")
 

@@ -66,9 +66,14 @@ func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err erro
 		if tg.resource == "" {
 			return fmt.Errorf("%q refused this page for want of a scope; %s and allow access to this kind of record when signing in: %w", info.Name, reconnect, err)
 		}
+		// Advice to connect again is given only when connecting again would ask for what is missing.
 		if have := smart.ScopeFor(info.Scopes, tg.resource, tg.category); have != "" {
-			return fmt.Errorf("%q refused %s although the granted scope %s should cover it; the practice may withhold this record. If it keeps happening, %s: %w",
-				info.Name, tg, have, reconnect, err)
+			return fmt.Errorf("%q refused %s although the granted scope %s should cover it: the practice withholds this record from this app, and connecting again would ask for the same access: %w",
+				info.Name, tg, have, err)
+		}
+		if info.Requestable != nil && !offers(info.Requestable, tg) {
+			return fmt.Errorf("%q does not offer this app access to %s: its SMART configuration lists no scope that reads it (%s would), so connecting again would not help; the practice decides which records it shares with apps: %w",
+				info.Name, tg, need, err)
 		}
 		also := ""
 		if tg.category == "" && (tg.resource == "Observation" || tg.resource == "Condition") {
@@ -86,4 +91,18 @@ func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err erro
 		return fmt.Errorf("%s was deleted at %q (often because it was entered in error); search again for the current records: %w", tg, info.Name, err)
 	}
 	return explain(err)
+}
+
+// offers reports whether scopes (what connecting again would ask for) would read what tg names.
+// Without a category, any category-qualified scope of the type may be the one that reads it.
+func offers(scopes []string, tg target) bool {
+	if tg.category != "" {
+		return smart.ScopeFor(scopes, tg.resource, tg.category) != ""
+	}
+	for _, r := range smart.Readable(scopes) {
+		if r == tg.resource || r == "*" {
+			return true
+		}
+	}
+	return false
 }

@@ -27,7 +27,7 @@ func TestExplainFHIR(t *testing.T) {
 		{"403 on a read of a category-scoped type", target{resource: "Observation", id: "o1"}, practice.FHIRError{Status: 403},
 			[]string{"Observation/o1", "patient/Observation.rs (or the category-qualified scope"}},
 		{"403 although granted", target{resource: "Patient", id: "p"}, practice.FHIRError{Status: 403},
-			[]string{"although the granted scope patient/Patient.rs should cover it", reconnect}},
+			[]string{"although the granted scope patient/Patient.rs should cover it", "connecting again would ask for the same access"}},
 		{"401 after refresh", target{resource: "Patient", id: "p"}, practice.FHIRError{Status: 401, Outcome: "error login: expired"},
 			[]string{"even after renewing it", reconnect, "HTTP 401"}},
 		{"404 read", target{resource: "Practitioner", id: "nobody"}, practice.FHIRError{Status: 404},
@@ -41,10 +41,45 @@ func TestExplainFHIR(t *testing.T) {
 	} {
 		fe := tt.fe
 		err := explainFHIR(info, tt.tg, &fe, fmt.Errorf("reading: %w", &fe))
+		if strings.Contains(tt.name, "although granted") && strings.Contains(err.Error(), reconnect) {
+			t.Errorf("%s: advises connecting again, which would ask for the same access: %q", tt.name, err)
+		}
 		for _, w := range tt.want {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: %q does not say %q", tt.name, err, w)
 			}
 		}
+	}
+}
+
+// A refusal is never answered with advice to connect again when connecting again would ask for
+// the same scopes: the practice's configuration offers nothing that reads the record.
+func TestNoReconnectAdviceThatWouldChangeNothing(t *testing.T) {
+	t.Parallel()
+	reconnect := "healow connect"
+	offered := []string{"openid", "launch/patient", "patient/Patient.rs", "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory"}
+	info := practice.Info{Name: "Sunrise", FHIRBaseURL: "https://fhir4.healow.com/fhir/r4/FEIGCD",
+		Scopes: []string{"patient/Patient.rs"}, Requestable: offered}
+	for _, tt := range []struct {
+		tg        target
+		reconnect bool
+	}{
+		{target{resource: "Immunization"}, false},                         // not offered at all
+		{target{resource: "Observation", category: "vital-signs"}, false}, // that category is not offered
+		{target{resource: "Observation", category: "laboratory"}, true},   // offered, not granted: allow it
+		{target{resource: "Observation", id: "o1"}, true},                 // some category of it is offered
+		{target{resource: "Patient", id: "p"}, false},                     // granted already
+	} {
+		fe := practice.FHIRError{Status: 403}
+		err := explainFHIR(info, tt.tg, &fe, &fe)
+		if strings.Contains(err.Error(), reconnect) != tt.reconnect {
+			t.Errorf("%s: %q; want advice to connect again: %v", tt.tg, err, tt.reconnect)
+		}
+	}
+	// With the configuration unknown, the advice stays.
+	info.Requestable = nil
+	fe := practice.FHIRError{Status: 403}
+	if err := explainFHIR(info, target{resource: "Immunization"}, &fe, &fe); !strings.Contains(err.Error(), reconnect) {
+		t.Errorf("without a known configuration: %q", err)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -58,7 +57,8 @@ func (t *tools) addFHIR(s *sdk.Server) {
 	sdk.AddTool(s, &sdk.Tool{
 		Name:  "fhir_search",
 		Title: "Search FHIR resources",
-		Description: "Searches one FHIR R4 resource type at a practice, limited to the connected patient unless params name patient, subject or _id; " +
+		Description: "Searches one FHIR R4 resource type at a practice. Records that hold patient data are limited to the connected patient (records of others are refused or left out); " +
+			"clinicians, organizations, places, medications and terminology are searched as asked. " +
 			"prefer the typed search tools when one fits. params maps search parameter names to a value or a list of values, e.g. {\"category\": \"laboratory\"} or " +
 			"{\"date\": [\"ge2024-01-01\", \"le2024-12-31\"]}; category takes the practice's system|code tokens here, not friendly names. " +
 			fmt.Sprintf("Returns a searchset Bundle as FHIR JSON of up to _count entries (default %d, at most %d), with narratives (text.div) removed "+
@@ -88,7 +88,7 @@ func (t *tools) get(ctx context.Context, _ *sdk.CallToolRequest, in getIn) (*sdk
 }
 
 func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn) (*sdk.CallToolResult, any, error) {
-	req := practice.Request{Resource: in.Resource, Next: in.Next, ForPatient: true}
+	req := practice.Request{Resource: in.Resource, Next: in.Next}
 	if len(in.Params) > 0 {
 		req.Params = url.Values{}
 		for k, v := range in.Params {
@@ -119,62 +119,11 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 	if err != nil {
 		return nil, nil, explain(err)
 	}
-	if len(req.Params) > 0 {
-		info, err := a.Info(ctx)
-		if err != nil {
-			return nil, nil, explain(err)
-		}
-		if err := onlyThePatient(in.Resource, req.Params, info.PatientID); err != nil {
-			return nil, nil, err
-		}
-	}
 	p, asked, err := t.fetchPage(ctx, a, req, target{resource: in.Resource})
 	if err != nil {
 		return nil, nil, err
 	}
 	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
-}
-
-// onlyThePatient refuses a search that names a patient other than the connected one. The
-// practice refuses it too, since the token covers one patient, but in words about scopes that
-// would send the user reconnecting for nothing.
-func onlyThePatient(resource string, params url.Values, self string) error {
-	for name, values := range params {
-		param, modifier, _ := strings.Cut(name, ":")
-		if strings.Contains(param, ".") {
-			continue // a chain searches by the patient's fields, which the practice limits
-		}
-		var bare bool // whether a value without a type names a patient
-		switch {
-		case param == "patient", resource == "Patient" && param == "_id":
-			bare = true
-		case param == "subject":
-			bare = modifier == "Patient"
-		default:
-			continue
-		}
-		for _, v := range values {
-			for ref := range strings.SplitSeq(v, ",") {
-				if id, ok := patientOf(strings.TrimSpace(ref), bare); ok && id != self {
-					return fmt.Errorf("params.%s: %q is not the connected patient; this connection reads only the records of the patient who consented (%s), and searches are limited to them already: leave %s out", name, ref, self, name)
-				}
-			}
-		}
-	}
-	return nil
-}
-
-// patientOf reads the patient id in a reference: "Patient/<id>", a URL ending so, or a bare id
-// when bare says a bare id is a patient's.
-func patientOf(ref string, bare bool) (string, bool) {
-	segs := strings.Split(strings.TrimSuffix(ref, "/"), "/")
-	switch n := len(segs); {
-	case n >= 2 && segs[n-2] == "Patient":
-		return segs[n-1], true
-	case n == 1 && bare && ref != "":
-		return ref, true
-	}
-	return "", false
 }
 
 // readOne reads one resource and bounds it.

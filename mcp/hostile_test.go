@@ -45,10 +45,16 @@ type rogue struct {
 	names testnet.Names       // host names the tree's client reaches other test servers by
 	conn  *practice.Connector // the tree's, so a test can force a pending sign-in through
 
-	mu     sync.Mutex
-	answer http.HandlerFunc // the FHIR answers
-	echo   bool             // the token endpoint echoes the request into its error
-	n      int
+	mu       sync.Mutex
+	answer   http.HandlerFunc // the FHIR answers
+	echo     bool             // the token endpoint echoes the request into its error
+	n        int
+	metadata []byte   // the CapabilityStatement, when the answers do not give their own
+	listed   []string // the smart-configuration's scopes_supported
+	grant    string   // the scope the token endpoint grants; "" means patient/*.rs
+
+	store *vault.Store
+	stop  func() // stops the tree, which writes the audit rows still buffered
 }
 
 func (r *rogue) base() string      { return r.srv.URL + "/fhir/r4/TEST" }
@@ -72,9 +78,12 @@ func (r *rogue) tokens() []string {
 }
 
 func (r *rogue) config() []byte {
+	r.mu.Lock()
+	listed := r.listed
+	r.mu.Unlock()
 	b, _ := json.Marshal(map[string]any{
 		"issuer": r.base(), "authorization_endpoint": r.srv.URL + "/oauth/authorize", "token_endpoint": r.srv.URL + "/oauth/token",
-		"code_challenge_methods_supported": []string{"S256"}, "capabilities": []string{"permission-v2"},
+		"code_challenge_methods_supported": []string{"S256"}, "capabilities": []string{"permission-v2"}, "scopes_supported": listed,
 	})
 	return b
 }
@@ -92,9 +101,37 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 		return
 	}
 	r.n++
+	grant := r.grant
+	if grant == "" {
+		grant = "patient/*.rs"
+	}
 	json.NewEncoder(w).Encode(map[string]any{"access_token": fmt.Sprintf("access-%d-0123456789", r.n), "token_type": "Bearer",
-		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": "patient/*.rs"})
+		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": grant, "patient": "pat-1"})
 }
+
+// ecwCapability declares the search parameters eCW's CapabilityStatement does.
+var ecwCapability = func() []byte {
+	params := map[string][]string{
+		"Patient": {"_id", "name"}, "Observation": {"_id", "category", "code", "date", "patient", "status"},
+		"Condition": {"_id", "category", "patient"}, "DiagnosticReport": {"_id", "category", "code", "date", "patient"},
+		"DocumentReference": {"_id", "category", "date", "patient", "type"}, "MedicationRequest": {"_id", "intent", "patient", "status"},
+		"Encounter": {"_id", "date", "patient"}, "Immunization": {"_id", "date", "patient"}, "Procedure": {"_id", "date", "patient"},
+		"AllergyIntolerance": {"_id", "clinical-status", "patient"}, "CarePlan": {"_id", "category", "patient"},
+		"CareTeam": {"_id", "patient", "status"}, "Goal": {"_id", "patient"}, "Coverage": {"_id", "patient"},
+		"Device": {"_id", "patient", "type"}, "ServiceRequest": {"_id", "code", "patient"}, "Provenance": {"_id"},
+		"Practitioner": {"_id", "name"},
+	}
+	var res []map[string]any
+	for typ, names := range params {
+		var sp []map[string]string
+		for _, n := range names {
+			sp = append(sp, map[string]string{"name": n})
+		}
+		res = append(res, map[string]any{"type": typ, "interaction": []map[string]string{{"code": "read"}, {"code": "search-type"}}, "searchParam": sp})
+	}
+	b, _ := json.Marshal(map[string]any{"resourceType": "CapabilityStatement", "fhirVersion": "4.0.1", "rest": []any{map[string]any{"mode": "server", "resource": res}}})
+	return b
+}()
 
 // startRogue serves one practice from a rogue server through a real tree and MCP server. The
 // rogue's address, 127.0.0.1, is an allowed host.
@@ -110,7 +147,7 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rogue{}
+	r := &rogue{metadata: ecwCapability}
 	r.evil = httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { r.evilHits.Add(1) }))
 	t.Cleanup(r.evil.Close)
 	mux := http.NewServeMux()
@@ -124,8 +161,14 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 		}
 		r.fhirHits.Add(1)
 		r.mu.Lock()
-		answer := r.answer
+		answer, metadata := r.answer, r.metadata
 		r.mu.Unlock()
+		if req.URL.Path == "/fhir/r4/TEST/metadata" && metadata != nil {
+			// Searches are limited to the patient through what the statement declares.
+			w.Header().Set("Content-Type", "application/fhir+json")
+			w.Write(metadata)
+			return
+		}
 		answer(w, req)
 	})
 	r.srv = httptest.NewUnstartedServer(mux)
@@ -159,7 +202,8 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	r.store, r.stop = store, func() { cancel(); <-done }
+	t.Cleanup(r.stop)
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		if _, err := tree.Registry.Lookup(ctx, id); err == nil {
 			break
@@ -269,8 +313,6 @@ func TestAnswersPointingElsewhereAreNeverFetched(t *testing.T) {
 		parts := strings.Split(strings.TrimPrefix(req.URL.Path, "/fhir/r4/TEST/"), "/")
 		typ := parts[0]
 		switch {
-		case typ == "metadata":
-			fmt.Fprint(w, `{"resourceType":"CapabilityStatement","fhirVersion":"4.0.1","rest":[{"mode":"server","resource":[{"type":"Patient"}]}]}`)
 		case typ == "Binary":
 			fmt.Fprintf(w, `{"resourceType":"Binary","contentType":"text/plain","data":%q}`, base64.StdEncoding.EncodeToString([]byte("hello")))
 		case len(parts) > 1:
@@ -341,7 +383,9 @@ func TestMalformedAnswersEndInClearErrors(t *testing.T) {
 		"Goal":               `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Goal","id":"g1"}}],"entry":[]}`,
 		"Patient/pat-1":      `"Patient"`,
 		"Binary/bin-1":       `{"resourceType":"Binary","contentType":"text/plain","data":12}`,
-		"Device":             `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Device","id":"d1"}}],"total":-3}`,
+		"DocumentReference": `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"DocumentReference","id":"d1",` +
+			`"subject":{"reference":"Patient/pat-1"},"content":[{"attachment":{"url":"Binary/bin-1"}}]}}]}`,
+		"Device": `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Device","id":"d1"}}],"total":-3}`,
 	}
 	healthy := false
 	r.set(func(w http.ResponseWriter, req *http.Request) {

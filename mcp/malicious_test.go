@@ -60,7 +60,7 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"length", "fhir_search", map[string]any{"resource": "Observation", "params": map[string]any{"code": long}}, "longer than 1024"},
 		{"length", "fhir_search", map[string]any{"resource": "Observation", "params": manyParams(500)}, "more than the 8192 a practice takes"},
 		{"length", "fhir_search", map[string]any{"next": base + "/Observation?x=" + long}, "longer than any paging link"},
-		{"length", "get_binary", map[string]any{"url": "Binary/" + long}, "longer than any paging link"},
+		{"length", "get_binary", map[string]any{"url": "Binary/" + long}, "longer than any attachment url"},
 		{"length", "search_observation", map[string]any{"code": long}, "longer than 1024"},
 		{"length", "complete_oauth", map[string]any{"code": long}, "longer than 4096 bytes"},
 		{"length", "connect_practice", map[string]any{"name": long, "fhir_base_url": base}, "name: at most 80 characters"},
@@ -75,7 +75,7 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"unknown type", "fhir_search", map[string]any{"resource": "Binary/../Patient"}, "resource:"},
 		{"unknown type", "fhir_search", map[string]any{"resource": "$export"}, "resource:"},
 
-		{"another patient", "fhir_search", map[string]any{"resource": "Observation", "params": map[string]any{"patient": other.PatientID}}, "params.patient: " + `"` + other.PatientID + `" is not the connected patient`},
+		{"another patient", "fhir_search", map[string]any{"resource": "Observation", "params": map[string]any{"patient": other.PatientID}}, "params.patient: " + `"` + other.PatientID + `" is not the patient who consented`},
 		{"another patient", "fhir_search", map[string]any{"resource": "Condition", "params": map[string]any{"subject": "Patient/" + other.PatientID}}, "params.subject:"},
 		{"another patient", "fhir_search", map[string]any{"resource": "Condition", "params": map[string]any{"subject:Patient": other.PatientID}}, "params.subject:Patient:"},
 		{"another patient", "fhir_search", map[string]any{"resource": "Encounter", "params": map[string]any{"patient": p.PatientID + "," + other.PatientID}}, "params.patient:"},
@@ -91,13 +91,15 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		t.Fatalf("%d requests reached the practice for refused input", n)
 	}
 
-	// Reading another patient's record by id is the practice's to refuse: the id is opaque here.
-	// It answers "not found", and the tool says the id may be someone else's; nothing comes back.
+	// Another patient's Patient is not even asked for; nothing about them comes back.
 	for _, id := range []string{other.PatientID, "Patient/" + other.PatientID} {
 		_, text, isErr := callFull(t, cs, "fhir_get", map[string]any{"resource": "Patient", "id": strings.TrimPrefix(id, "Patient/")})
-		if !isErr || !strings.Contains(text, "belong to someone else's record") || strings.Contains(text, other.PatientName) {
+		if !isErr || !strings.Contains(text, "is not the patient who consented") || strings.Contains(text, other.PatientName) {
 			t.Fatalf("another patient's record: %v %q", isErr, text)
 		}
+	}
+	if n := env.Sandbox.Stats().FHIRRequests; n != 0 {
+		t.Fatalf("%d requests reached the practice for another patient's record", n)
 	}
 	// The patient's own id, named, is fine.
 	var own struct{ Total int }

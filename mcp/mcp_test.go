@@ -225,7 +225,7 @@ func TestBadInputIsRefusedWithTheRule(t *testing.T) {
 	if after := env.Sandbox.Stats().FHIRRequests; after != before {
 		t.Fatalf("%d requests reached the practice for refused input", after-before)
 	}
-	callErr(t, cs, "fhir_get", map[string]any{"resource": "Patient", "id": "someone-else"}, "HTTP 404")
+	callErr(t, cs, "fhir_get", map[string]any{"resource": "Observation", "id": "someone-else"}, "HTTP 404")
 }
 
 func TestConsentRefusedSaysSo(t *testing.T) {

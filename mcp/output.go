@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice"
 )
 
 // What one tool result may hold. Every tool that returns FHIR goes through this file, so these
@@ -36,7 +38,8 @@ type page struct {
 	next     string
 	kept     int // how many entries fit
 	cleaned  cleaned
-	outcomes []string // what OperationOutcome entries say
+	outcomes []string          // what OperationOutcome entries say
+	withheld practice.Withheld // what the actor left out as not the patient's
 }
 
 // readPage cleans a searchset Bundle and works out how many of its entries fit.
@@ -252,6 +255,9 @@ func (p *page) note(countName string, asked int) string {
 	if len(p.outcomes) > 0 {
 		s = append(s, "The practice said: "+strings.Join(p.outcomes, "; ")+".")
 	}
+	if w := p.withheld.String(); w != "" {
+		s = append(s, w)
+	}
 	return strings.Join(s, " ")
 }
 
@@ -277,6 +283,7 @@ type pageOut struct {
 	Included     []json.RawMessage `json:"included,omitempty" jsonschema:"resources the matches reference, when the tool asked for them"`
 	Next         string            `json:"next,omitempty" jsonschema:"the link to the following page: call the same tool again with only next (and practice) set to it; absent on the last page"`
 	Truncated    bool              `json:"truncated" jsonschema:"true when entries of this page were left out to stay under the size cap; note says how to see them"`
+	Withheld     int               `json:"withheld,omitempty" jsonschema:"records the practice returned that were left out because they are not the connected patient's (or not of the type searched); note says which"`
 	Note         string            `json:"note,omitempty" jsonschema:"what was left out or adjusted, and what to do about it"`
 }
 

@@ -49,6 +49,14 @@ func TestRefusalsNameTheMissingScope(t *testing.T) {
 	env, cs, p := connected(t)
 	lab := searchPage(t, cs, "search_observation", map[string]any{"category": "laboratory", "count": 1})
 	labID := decode(t, lab.Entries[0]).ID
+	var doc struct {
+		Attachments []struct {
+			BinaryID string `json:"binary_id"`
+		}
+	}
+	docs := searchPage(t, cs, "search_document_reference", map[string]any{"count": 1})
+	callOK(t, cs, "get_document_reference", map[string]any{"id": decode(t, docs.Entries[0]).ID}, &doc)
+	binaryID := doc.Attachments[0].BinaryID
 	connectWithout(t, env, cs, p, func(s string) bool {
 		return strings.Contains(s, "Immunization") || strings.Contains(s, "Binary") || strings.HasSuffix(s, "|laboratory")
 	})
@@ -65,7 +73,7 @@ func TestRefusalsNameTheMissingScope(t *testing.T) {
 	}
 	reconnect := "healow connect --name \"" + p.Name + "\" --fhir-base-url " + p.BaseURL
 	callErr(t, cs, "list_immunizations", nil, "did not grant access to Immunization", "patient/Immunization.rs", reconnect, "HTTP 403", "not supported for the selected scope")
-	callErr(t, cs, "get_binary", map[string]any{"id": "bin-anything"}, "patient/Binary.r", reconnect)
+	callErr(t, cs, "get_binary", map[string]any{"id": binaryID}, "patient/Binary.r", reconnect)
 	callErr(t, cs, "fhir_get", map[string]any{"resource": "Observation", "id": labID}, "Observation/"+labID, "category-qualified", reconnect)
 
 	// eCW narrows a search to the granted categories instead of refusing it: the note says why

@@ -61,7 +61,7 @@ func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, er
 	if err := q.err(); err != nil {
 		return pageOut{}, err
 	}
-	req := practice.Request{Resource: q.resource, Params: q.params, ForPatient: true}
+	req := practice.Request{Resource: q.resource, Params: q.params}
 	if pg.Next != "" {
 		if err := nextAlone(pg, q); err != nil {
 			return pageOut{}, err
@@ -92,6 +92,7 @@ func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, er
 		Entries:      p.resources("match"),
 		Next:         p.next,
 		Truncated:    p.cut(),
+		Withheld:     p.withheld.Total(),
 		Note:         p.note("count", asked),
 	}
 	out.Returned = len(out.Entries)
@@ -150,6 +151,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, err
 	}
+	p.withheld = resp.Withheld
 	fit := p.matchesKept()
 	if !p.cut() || req.Next != "" || fit == 0 {
 		return p, 0, nil
@@ -167,6 +169,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if p, err = readPage(resp.Body); err != nil {
 		return nil, 0, err
 	}
+	p.withheld = resp.Withheld
 	return p, fit, nil
 }
 
@@ -176,6 +179,10 @@ func (t *tools) categoryNote(ctx context.Context, a *practice.Actor, q *query) s
 	info, err := a.Info(ctx)
 	if err != nil || smart.ScopeFor(info.Scopes, q.resource, q.category) != "" {
 		return ""
+	}
+	if info.Requestable != nil && !offers(info.Requestable, target{resource: q.resource, category: q.category}) {
+		return fmt.Sprintf("%q does not offer this app access to %s in category %s (its SMART configuration lists no such scope), so it may leave such records out; connecting again would not change that.",
+			info.Name, q.resource, q.category)
 	}
 	return fmt.Sprintf("None of the scopes granted by %q covers %s in category %s, so the practice may leave such records out. To include them, run `healow connect --name %q --fhir-base-url %s` (or connect_practice) again and allow %s.",
 		info.Name, q.resource, q.category, info.Name, info.FHIRBaseURL, smart.ScopeHint(q.resource, q.category))

@@ -226,11 +226,13 @@ func (*infoMsg) isRequest()   {}
 func (*healthMsg) isRequest() {}
 func (reloadMsg) isRequest()  {}
 
-// Response is a 2xx answer from the practice's FHIR server.
+// Response is a 2xx answer from the practice's FHIR server, checked against the connected
+// patient: Withheld says what was left out of Body.
 type Response struct {
 	Status      int
 	ContentType string
 	Body        []byte
+	Withheld    Withheld
 }
 
 // Info describes a connected practice and its patient. Nothing in it is secret.
@@ -242,4 +244,7 @@ type Info struct {
 	Scopes      []string  `json:"scopes"`
 	TokenExpiry time.Time `json:"token_expiry"`
 	State       State     `json:"state"`
+	// Requestable is what connecting again would ask for, chosen from the practice's SMART
+	// configuration as it is known now; nil when the configuration is not known.
+	Requestable []string `json:"requestable,omitempty"`
 }

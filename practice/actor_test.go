@@ -35,7 +35,7 @@ func TestSearchIsScopedToThePatient(t *testing.T) {
 	t.Parallel()
 	f := newFakeECW(t)
 	h := startActor(t, f, time.Now().Add(time.Hour), nil)
-	resp, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation", ForPatient: true,
+	resp, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation",
 		Params: map[string][]string{"category": {"laboratory"}}})
 	if err != nil {
 		t.Fatal(err)
@@ -154,7 +154,7 @@ func TestTokenNeverLeavesTheBase(t *testing.T) {
 		t.Fatalf("%d requests were sent for refused links", n)
 	}
 	// A next link inside the base is followed.
-	resp, err := h.actor.Fetch(ctx, Request{Next: f.base() + "/Observation?_page=2"})
+	resp, err := h.actor.Fetch(ctx, Request{Next: f.base() + "/Observation?patient=pat-1&_page=2"})
 	if err != nil || !strings.Contains(string(resp.Body), "_page=2") {
 		t.Fatalf("inside link: %v %s", err, resp.Body)
 	}
@@ -267,7 +267,7 @@ func TestCapabilityStatementIsCached(t *testing.T) {
 	h := startActor(t, f, time.Now().Add(time.Hour), nil)
 	for range 3 {
 		resp, err := h.actor.Fetch(context.Background(), Request{Metadata: true})
-		if err != nil || !strings.Contains(string(resp.Body), `"path":"metadata"`) {
+		if err != nil || !strings.Contains(string(resp.Body), `"resourceType":"CapabilityStatement"`) {
 			t.Fatalf("metadata: %v %s", err, resp.Body)
 		}
 	}
@@ -287,7 +287,7 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 			w.WriteHeader(http.StatusTooManyRequests)
 			return
 		}
-		w.Write([]byte(`{"resourceType":"Patient"}`))
+		w.Write([]byte(`{"resourceType":"Patient","id":"pat-1"}`))
 	})
 	f := newFakeECW(t)
 	f.srv.Config.Handler = mux

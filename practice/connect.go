@@ -114,6 +114,13 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 	if tok.PatientID == "" {
 		return vault.Practice{}, errors.New("the practice did not say which patient was authorized (no patient in the token response and no fhirUser in the id_token); sign in as the patient and try again")
 	}
+	granted := tok.Scopes
+	if len(granted) == 0 {
+		granted = p.Scopes // RFC 6749 §5.1: scope omitted means as requested
+	}
+	if !readsPatientData(granted) {
+		return vault.Practice{}, noDataGranted(p.PracticeName, p.Scopes, granted)
+	}
 	meta := vault.Practice{ID: vault.NewID(), Name: p.PracticeName, FHIRBaseURL: p.FHIRBase}
 	fresh := true
 	if old, err := c.Store.GetByName(ctx, p.PracticeName); err == nil {
@@ -126,10 +133,7 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 		return vault.Practice{}, err
 	}
 	now := c.now()
-	meta.PatientID, meta.Scopes, meta.TokenExpiry, meta.LastRefresh = tok.PatientID, tok.Scopes, tok.Expiry, now
-	if len(meta.Scopes) == 0 {
-		meta.Scopes = p.Scopes // RFC 6749 §5.1: scope omitted means as requested
-	}
+	meta.PatientID, meta.Scopes, meta.TokenExpiry, meta.LastRefresh = tok.PatientID, granted, tok.Expiry, now
 	meta.SMARTConfig, meta.SMARTFetchedAt = p.Config.Raw, now
 	if err := c.Store.Save(ctx, meta); err != nil {
 		if fresh {
@@ -138,6 +142,27 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 		return vault.Practice{}, err
 	}
 	return c.Store.Get(ctx, meta.ID)
+}
+
+// readsPatientData reports whether granted scopes read any type that holds patient data.
+func readsPatientData(granted []string) bool {
+	for _, r := range smart.Readable(granted) {
+		if r == "*" || IsResourceType(r) && HoldsPatientData(r) {
+			return true
+		}
+	}
+	return false
+}
+
+func noDataGranted(name string, asked, granted []string) error {
+	got := strings.Join(granted, " ")
+	if got == "" {
+		got = "none"
+	}
+	return fmt.Errorf("%q: %w, so nothing was stored and it is not connected. Asked for: %s. Granted: %s. "+
+		"Connect again and allow access to your records when signing in; if the sign-in page offered none, "+
+		"the practice has not enabled this app for patients' records: ask the practice to",
+		name, ErrNoDataGranted, strings.Join(asked, " "), got)
 }
 
 func (c *Connector) storeSecrets(id string, tok *smart.Token) error {

@@ -209,7 +209,7 @@ func readEverything(t *testing.T, a *Actor, p sandbox.Practice) {
 	if _, err := a.Fetch(ctx, Request{Metadata: true}); err != nil {
 		t.Fatal(err)
 	}
-	req := Request{Resource: "Observation", ForPatient: true, Params: url.Values{"_count": {"5"}}}
+	req := Request{Resource: "Observation", Params: url.Values{"_count": {"5"}}}
 	for page := 0; page < 3; page++ {
 		resp, err := a.Fetch(ctx, req)
 		if err != nil {
@@ -229,7 +229,7 @@ func readEverything(t *testing.T, a *Actor, p sandbox.Practice) {
 			break
 		}
 	}
-	resp, err := a.Fetch(ctx, Request{Resource: "DocumentReference", ForPatient: true})
+	resp, err := a.Fetch(ctx, Request{Resource: "DocumentReference"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -248,7 +248,7 @@ func readEverything(t *testing.T, a *Actor, p sandbox.Practice) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := a.Fetch(ctx, Request{Next: abs, Accept: "application/fhir+json"}); err != nil {
+	if _, err := a.Fetch(ctx, Request{Attachment: abs, Accept: "application/fhir+json"}); err != nil {
 		t.Fatal(err)
 	}
 	for _, elsewhere := range []string{

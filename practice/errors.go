@@ -18,6 +18,9 @@ var (
 	ErrOutsideBase = errors.New("URL outside the practice's FHIR base")
 	// ErrStopped: the actor was removed (the practice was disconnected) or the server is stopping.
 	ErrStopped = errors.New("the practice is not being served")
+	// ErrNoDataGranted: a sign-in ended with scopes that read none of the patient's records, so
+	// the connection would be useless; nothing was stored.
+	ErrNoDataGranted = errors.New("the practice granted no access to the patient's records")
 )
 
 // FHIRError is a non-2xx answer from a practice's FHIR server.

@@ -40,6 +40,9 @@ type fakeECW struct {
 
 	tokenCalls atomic.Int32
 	fhirCalls  atomic.Int32
+
+	// records, when set, answers the FHIR requests a valid token makes (see internal/fhirfake).
+	records http.Handler
 }
 
 func newFakeECW(t *testing.T) *fakeECW {
@@ -114,8 +117,29 @@ func (f *fakeECW) fhir(w http.ResponseWriter, r *http.Request) {
 		fmt.Fprint(w, `{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"login","diagnostics":"token not valid"}]}`)
 		return
 	}
+	if f.records != nil {
+		f.records.ServeHTTP(w, r)
+		return
+	}
 	rest := strings.TrimPrefix(r.URL.Path, "/fhir/r4/TEST/")
+	if rest == "metadata" {
+		json.NewEncoder(w).Encode(capabilityStatement(ecwSearchParams))
+		return
+	}
 	fmt.Fprintf(w, `{"resourceType":"Bundle","path":%q,"query":%q}`, rest, r.URL.RawQuery)
+}
+
+// capabilityStatement declares params for each type, as a practice's /metadata does.
+func capabilityStatement(params map[string][]string) map[string]any {
+	var res []any
+	for typ, names := range params {
+		var sp []any
+		for _, n := range names {
+			sp = append(sp, map[string]any{"name": n})
+		}
+		res = append(res, map[string]any{"type": typ, "searchParam": sp})
+	}
+	return map[string]any{"resourceType": "CapabilityStatement", "rest": []any{map[string]any{"resource": res}}}
 }
 
 // harness is an actor for one practice of a fakeECW, with a store on disk and secrets in memory.

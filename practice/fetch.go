@@ -28,6 +28,9 @@ func (r *run) fetch(m *fetchMsg) {
 		m.reply <- fetchReply{resp: r.metadata}
 		return
 	}
+	if m.req.isSearch() && !r.knowsCapability(m) {
+		return
+	}
 	if r.access == "" || !r.now().Before(r.expiry) && r.tokenAge() <= 0 {
 		if r.now().Before(r.refreshRetryAt) && !r.refreshing {
 			m.reply <- fetchReply{err: fmt.Errorf("%q: renewing the access token failed (%v); the next try is at %s",
@@ -62,7 +65,7 @@ func (r *run) dispatch(m *fetchMsg) {
 		m.reply <- fetchReply{err: err}
 		return
 	}
-	target, err := m.req.URL(r.meta.FHIRBaseURL, r.meta.PatientID)
+	target, err := m.req.url(r.meta.FHIRBaseURL, r.limits())
 	if err != nil {
 		m.reply <- fetchReply{err: err}
 		return
@@ -86,11 +89,12 @@ func (r *run) dispatch(m *fetchMsg) {
 		r.a.opts.onDispatch(m.req)
 	}
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
-		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody}
+		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody,
+		req: m.req, base: r.meta.FHIRBaseURL, patient: r.meta.PatientID}
 	gen := r.tokenGen
 	var out fetchResult
 	r.go_(func(context.Context) func(*run) {
-		out = recovered(func() fetchResult { return job.run(m.ctx) }, func(err error) fetchResult { return fetchResult{err: err} })
+		out = recovered(func() fetchResult { return job.checked(job.run(m.ctx)) }, func(err error) fetchResult { return fetchResult{err: err} })
 		return func(r *run) { r.fetched(m, gen, out, done) }
 	}, func() {
 		m.reply <- fetchReply{resp: out.resp, err: out.err}
@@ -106,7 +110,8 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 	callerLeft := m.ctx.Err() != nil
 	// Only the practice's own failures count against it: a 4xx is the request's fault, a 429
 	// is handled by holding, and a caller that left says nothing about the practice.
-	sick := out.err != nil && !callerLeft && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge)
+	sick := out.err != nil && !callerLeft && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge) &&
+		!errors.Is(out.err, ErrNotThisPatient)
 	if sick {
 		done(out.err)
 	} else {
@@ -142,14 +147,19 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 		r.retry(m)
 		return
 	}
-	if out.err != nil {
+	switch {
+	case errors.Is(out.err, ErrNotThisPatient):
+		r.health.Succeeded++ // the practice answered; what it answered is not shown
+	case out.err != nil:
 		r.health.Failed++
 		r.noteError(out.err)
-	} else {
+	default:
 		r.health.Succeeded++
 		if m.req.Metadata {
 			r.metadata, r.metadataAt = out.resp, now
+			r.capability, r.capErr = out.cap, out.capErr
 		}
+		r.learn(out.attachments)
 	}
 	m.reply <- fetchReply{resp: out.resp, err: out.err}
 }
@@ -199,6 +209,10 @@ type fetchJob struct {
 	delay   time.Duration
 	timeout time.Duration
 	max     int64
+
+	req     Request // what was asked, to check the answer against
+	base    string
+	patient string
 }
 
 type fetchResult struct {
@@ -208,6 +222,10 @@ type fetchResult struct {
 	start   time.Time
 	latency time.Duration
 	status  int
+
+	cap         *capability // a CapabilityStatement's search parameters, for metadata
+	capErr      error
+	attachments []string // Binary URLs the patient's records in the answer hold
 }
 
 var errBodyTooLarge = errors.New("answer too large")

@@ -1,6 +1,7 @@
 package practice
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/url"
 	"path"
@@ -38,9 +39,10 @@ func landsInside(t *testing.T, base, got string) {
 	}
 }
 
-// Request.URL never builds a URL outside the base, whatever the resource, id, parameter or next
-// link; a read is exactly {base}/{type}/{id}, and a search's query decodes to exactly the
-// parameters given (and the patient), so no value can add a parameter or a path.
+// A request never becomes a URL outside the base, whatever the resource, id, parameter or next
+// link; a read is exactly {base}/{type}/{id}, a search's query decodes to exactly the parameters
+// given and the patient's limit, so no value can add a parameter or a path, and no search of a
+// type that holds patient data goes out without the limit.
 func FuzzRequestURL(f *testing.F) {
 	f.Add("Observation", "", "category", "laboratory", "", true, "pat-1")
 	f.Add("Patient", "a-1.b", "", "", "", false, "")
@@ -50,13 +52,22 @@ func FuzzRequestURL(f *testing.F) {
 	f.Add("", "", "", "", "https://fhir4.healow.com/fhir/r4/FEIGCD/..;/AACJCD", false, "")
 	f.Add("Binary", "..", "", "", "", false, "")
 	f.Add("Observation", "", "subject:Patient.name", "x\r\nHost: evil", "", true, "")
-	f.Fuzz(func(t *testing.T, resource, id, name, value, next string, forPatient bool, patient string) {
+	f.Add("Claim", "", "", "", "", true, "pat-1")
+	f.Add("Coverage", "", "patient", "other", "", true, "pat-1")
+	f.Fuzz(func(t *testing.T, resource, id, name, value, next string, declared bool, patient string) {
+		if patient == "" {
+			patient = "pat-1"
+		}
 		for _, base := range fuzzBases {
-			req := Request{Resource: resource, ID: id, Next: next, ForPatient: forPatient}
+			req := Request{Resource: resource, ID: id, Next: next}
 			if name != "" {
 				req.Params = url.Values{name: {value}}
 			}
-			got, err := req.URL(base, patient)
+			l := limits{patient: patient, known: func(string) bool { return true }}
+			if declared {
+				l.cap = testCapability()
+			}
+			got, err := req.url(base, l)
 			if err != nil {
 				continue
 			}
@@ -67,6 +78,9 @@ func FuzzRequestURL(f *testing.F) {
 				if got != base+"/"+resource+"/"+id {
 					t.Fatalf("read %s/%s built %q", resource, id, got)
 				}
+				if resource == "Patient" && id != patient {
+					t.Fatalf("read another patient, %s", got)
+				}
 			default:
 				u, _ := url.Parse(got)
 				if u.Path != strings.TrimPrefix(base, "https://"+u.Host)+"/"+resource {
@@ -76,8 +90,12 @@ func FuzzRequestURL(f *testing.F) {
 				if name != "" {
 					want[name] = []string{value}
 				}
-				if forPatient && patient != "" && patientSearch[resource] && want.Get("patient") == "" && want.Get("subject") == "" && want.Get("_id") == "" {
-					want.Set("patient", patient)
+				pin, _ := l.cap.pin(resource)
+				if HoldsPatientData(resource) && pin == "" {
+					t.Fatalf("a search of %s went out without the patient: %s", resource, got)
+				}
+				if pin != "" && want.Get(pin) == "" {
+					want.Set(pin, l.pinValue(pin))
 				}
 				if q := u.Query(); q.Encode() != want.Encode() {
 					t.Fatalf("search built the query %v from %v", q, want)
@@ -157,5 +175,81 @@ func FuzzDescribeOutcome(f *testing.F) {
 		echo, _ := json.Marshal(around + " Authorization: Bearer " + token + " " + around)
 		check(describeOutcome([]byte(`{"resourceType":"OperationOutcome","issue":[{"diagnostics":`+string(echo)+`}]}`)), !strings.Contains(around, token))
 		check(describeOutcome(body), false)
+	})
+}
+
+// Whatever a practice answers, the check never panics and never lets through a Bundle entry
+// that names another patient as encoding/json reads the result (case-insensitively, last key
+// winning); what it keeps of valid JSON stays valid.
+func FuzzScreen(f *testing.F) {
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","id":"1","subject":{"reference":"Patient/pat-2"}}},{"resource":{"resourceType":"Observation","id":"2","subject":{"reference":"Patient/pat-1"}}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","subject":{"reference":"Patient/pat-1"}},"resource":{"resourceType":"Observation","subject":{"reference":"Patient/pat-2"}}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","subject":{"reference":"Patient/pat-1"},"subject":{"reference":"Patient/pat-2"}}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Observation","subj\u0065ct":{"reference":"Patient/pat-2"}}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"r\u0065source":{"resourceType":"Patient","id":"pat-2"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[],"entry":[{"resource":{"resourceType":"Patient","id":"pat-2"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Encounter","id":"e","subject":{"reference":"https://x/Patient/pat-2/_history/1"}},"search":{"mode":"include"}}]}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		sc, err := screen(Request{Resource: "Observation"}, "https://x/fhir", "pat-1", body)
+		if err != nil || !json.Valid(body) {
+			return
+		}
+		if !json.Valid(sc.body) {
+			t.Fatalf("valid JSON became invalid: %s", sc.body)
+		}
+		var b struct {
+			ResourceType string
+			Entry        []struct {
+				Resource struct {
+					ResourceType string
+					ID           string
+					Subject      struct{ Reference string }
+				}
+			}
+		}
+		if json.Unmarshal(sc.body, &b) != nil || b.ResourceType != "Bundle" {
+			return // what reads pages refuses anything else
+		}
+		for _, e := range b.Entry {
+			r := e.Resource
+			id, isPatient := patientOf(r.Subject.Reference, false)
+			if r.ResourceType == "Observation" && isPatient && id != "pat-1" || r.ResourceType == "Patient" && r.ID != "pat-1" {
+				t.Fatalf("another patient's record was let through: %+v in %s", r, sc.body)
+			}
+		}
+	})
+}
+
+// The scanner that checks answers splits any valid JSON object into the members encoding/json
+// sees, keys compared as encoding/json compares them.
+func FuzzFieldsOf(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":"x\"}y","c":{"d":[1,{"e":"]"}]},"f":null}`, `{"a\u0062":"\\\\","K":true}`,
+		`{ "entry" : [ {"resource":{}} , 2 ] , "x":-1.5e3 }`, `{"ſ":1,"S":2}`, `{}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var want map[string]json.RawMessage
+		if json.Unmarshal(body, &want) != nil || want == nil {
+			return
+		}
+		got, err := fieldsOf(body)
+		if err != nil {
+			if _, twice := err.(twiceError); twice {
+				return // encoding/json keeps the last of two keys; the check refuses both
+			}
+			t.Fatalf("fieldsOf(%s): %v", body, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("fieldsOf(%s) = %d members, encoding/json %d", body, len(got), len(want))
+		}
+		for k, v := range want {
+			g, ok := got[fold(k)]
+			var a, b bytes.Buffer
+			json.Compact(&a, v)
+			json.Compact(&b, g)
+			if !ok || a.String() != b.String() {
+				t.Fatalf("member %q: %s, encoding/json %s", k, g, v)
+			}
+		}
 	})
 }

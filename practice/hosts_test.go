@@ -25,7 +25,7 @@ func TestNoTokenGoesToAHostNoLongerAllowed(t *testing.T) {
 			o.OAuth = &smart.Client{HTTP: f.srv.Client(), ClientID: "client", ClientSecret: "secret", RedirectURI: "https://app.example/cb"}
 		})
 		ctx := context.Background()
-		for _, req := range []Request{{Resource: "Patient", ID: "pat-1"}, {Metadata: true}, {Resource: "Observation", ForPatient: true}} {
+		for _, req := range []Request{{Resource: "Patient", ID: "pat-1"}, {Metadata: true}, {Resource: "Observation"}} {
 			_, err := h.actor.Fetch(ctx, req)
 			if !errors.Is(err, egress.ErrNotAllowed) {
 				t.Fatalf("token expiring in %s: %v, want a refusal", expiry, err)

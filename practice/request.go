@@ -10,18 +10,23 @@ import (
 // Request is one FHIR read or search, relative to a practice's base URL. Exactly one form is used:
 //   - Metadata: the practice's CapabilityStatement, GET {base}/metadata (cached by the actor);
 //   - Next: a paging link the server returned (it must point inside the practice's own base);
+//   - Attachment: the content an attachment of one of the patient's records points to;
 //   - Resource and ID: a read, GET {base}/{Resource}/{ID};
 //   - Resource alone: a search, GET {base}/{Resource}?{Params}.
+//
+// Every search of a type that holds patient data is limited to the connected patient by the
+// actor (see limits.go); Validate checks only the request's shape.
 type Request struct {
 	Resource string
 	ID       string
 	Params   url.Values
 	Next     string
 	Metadata bool
+	// Attachment is an attachment's URL inside the base, as a DocumentReference or another of
+	// the patient's records gives it (Binary/<id> resolved against the base): read only when
+	// one of the patient's own records that came through this actor holds it.
+	Attachment string
 
-	// ForPatient adds patient=<connected patient> to a search that names no patient, subject
-	// or _id, for the resource types that take a patient search parameter.
-	ForPatient bool
 	// Accept overrides the Accept header (default application/fhir+json).
 	Accept string
 }
@@ -46,8 +51,17 @@ const (
 // the rule.
 func (r Request) Validate() error {
 	if r.Metadata {
-		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 || r.Next != "" {
+		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 || r.Next != "" || r.Attachment != "" {
 			return fmt.Errorf("metadata: the CapabilityStatement takes no resource, id, params or next")
+		}
+		return nil
+	}
+	if r.Attachment != "" {
+		if r.Resource != "" || r.ID != "" || len(r.Params) > 0 || r.Next != "" {
+			return fmt.Errorf("url: give either an attachment's url or a resource with id/params, not both")
+		}
+		if len(r.Attachment) > maxLink {
+			return fmt.Errorf("url: %d bytes, longer than any attachment url (%d at most)", len(r.Attachment), maxLink)
 		}
 		return nil
 	}
@@ -96,36 +110,6 @@ func (r Request) Validate() error {
 	return nil
 }
 
-// URL resolves the request against base (already normalised, no trailing slash). A next link is
-// accepted only when it stays inside base: same scheme, host, port and path prefix, so that a
-// bearer token is never sent anywhere else.
-func (r Request) URL(base string, patientID string) (string, error) {
-	if err := r.Validate(); err != nil {
-		return "", err
-	}
-	if r.Metadata {
-		return base + "/metadata", nil
-	}
-	if r.Next != "" {
-		return InsideBase(base, r.Next)
-	}
-	if r.ID != "" {
-		return base + "/" + r.Resource + "/" + r.ID, nil
-	}
-	q := url.Values{}
-	for k, v := range r.Params {
-		q[k] = append([]string(nil), v...)
-	}
-	if r.ForPatient && patientID != "" && patientSearch[r.Resource] &&
-		q.Get("patient") == "" && q.Get("subject") == "" && q.Get("_id") == "" {
-		q.Set("patient", patientID)
-	}
-	if len(q) == 0 {
-		return base + "/" + r.Resource, nil
-	}
-	return base + "/" + r.Resource + "?" + q.Encode(), nil
-}
-
 // InsideBase returns link when it points inside base and an error otherwise.
 func InsideBase(base, link string) (string, error) {
 	b, err := url.Parse(base)
@@ -143,8 +127,9 @@ func InsideBase(base, link string) (string, error) {
 	path := u.EscapedPath()
 	// The escaped path decides the prefix (it is what goes on the wire); the decoded one decides
 	// whether a server that decodes %2e%2e or %2f before resolving dot segments would climb out.
+	// The base itself is inside: servers page with {base}?_getpages=... links.
 	if u.Scheme != b.Scheme || u.Host != b.Host || u.User != nil || u.Fragment != "" ||
-		!strings.HasPrefix(path, prefix) || climbs(path) || climbs(u.Path) {
+		!strings.HasPrefix(path+"/", prefix) || climbs(path) || climbs(u.Path) {
 		return "", fmt.Errorf("%w: next link is outside the practice's FHIR base %s; refusing to send the practice's token there", ErrOutsideBase, base)
 	}
 	return u.String(), nil
@@ -165,13 +150,4 @@ func climbs(path string) bool {
 		}
 	}
 	return false
-}
-
-// patientSearch lists the resource types whose searches take a patient parameter on eCW.
-var patientSearch = map[string]bool{
-	"AllergyIntolerance": true, "CarePlan": true, "CareTeam": true, "Condition": true,
-	"Coverage": true, "Device": true, "DiagnosticReport": true, "DocumentReference": true,
-	"Encounter": true, "Goal": true, "Immunization": true, "MedicationRequest": true,
-	"Observation": true, "Procedure": true, "ServiceRequest": true, "MedicationDispense": true,
-	"Specimen": true, "QuestionnaireResponse": true,
 }

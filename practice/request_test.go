@@ -16,17 +16,18 @@ func TestRequestURL(t *testing.T) {
 		want    string
 		wantErr string
 	}{
-		{"read", Request{Resource: "Patient", ID: "a-1.b"}, base + "/Patient/a-1.b", ""},
-		{"search adds the patient", Request{Resource: "Observation", ForPatient: true, Params: url.Values{"category": {"laboratory"}}},
+		{"read by id", Request{Resource: "Observation", ID: "a-1.b"}, base + "/Observation/a-1.b", ""},
+		{"read", Request{Resource: "Patient", ID: "p1"}, base + "/Patient/p1", ""},
+		{"search adds the patient", Request{Resource: "Observation", Params: url.Values{"category": {"laboratory"}}},
 			base + "/Observation?category=laboratory&patient=p1", ""},
-		{"search keeps a named subject", Request{Resource: "Observation", ForPatient: true, Params: url.Values{"subject": {"Patient/x"}}},
-			base + "/Observation?subject=Patient%2Fx", ""},
+		{"search keeps the patient given", Request{Resource: "Observation", Params: url.Values{"subject": {"Patient/p1"}}},
+			base + "/Observation?patient=p1&subject=Patient%2Fp1", ""},
 		{"repeated keys", Request{Resource: "Encounter", Params: url.Values{"date": {"ge2024-01-01", "le2024-12-31"}}},
-			base + "/Encounter?date=ge2024-01-01&date=le2024-12-31", ""},
+			base + "/Encounter?date=ge2024-01-01&date=le2024-12-31&patient=p1", ""},
 		{"values cannot escape the query", Request{Resource: "Condition", Params: url.Values{"code": {"a&_id=b#c"}}},
-			base + "/Condition?code=a%26_id%3Db%23c", ""},
-		{"no patient on a type without one", Request{Resource: "Practitioner", ForPatient: true}, base + "/Practitioner", ""},
-		{"next inside", Request{Next: base + "/Observation?_page=2"}, base + "/Observation?_page=2", ""},
+			base + "/Condition?code=a%26_id%3Db%23c&patient=p1", ""},
+		{"no patient on a type without one", Request{Resource: "Practitioner"}, base + "/Practitioner", ""},
+		{"next inside", Request{Next: base + "/Observation?patient=p1&_page=2"}, base + "/Observation?patient=p1&_page=2", ""},
 		{"unknown type", Request{Resource: "Patients"}, "", "resource: \"Patients\" is not a FHIR R4 resource type"},
 		{"path in type", Request{Resource: "../Patient"}, "", "resource:"},
 		{"traversal in id", Request{Resource: "Patient", ID: "../x"}, "", "id:"},
@@ -47,7 +48,7 @@ func TestRequestURL(t *testing.T) {
 		{"next with a NUL", Request{Next: base + "/Observation%00/x"}, "", "outside"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.req.URL(base, "p1")
+			got, err := tc.req.url(base, limits{patient: "p1", cap: testCapability()})
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tc.wantErr)

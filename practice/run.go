@@ -1,6 +1,7 @@
 package practice
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -44,8 +45,13 @@ type run struct {
 	refreshFails   int
 	unsavedRefresh string // a rotated refresh token the keychain refused; never logged
 
-	metadata   *Response // the CapabilityStatement, kept as long as the SMART configuration
-	metadataAt time.Time
+	metadata    *Response // the CapabilityStatement, kept as long as the SMART configuration
+	metadataAt  time.Time
+	capability  *capability // what metadata declares, which limits searches to the patient
+	capErr      error       // why metadata could not be read as a CapabilityStatement
+	capWaiting  []*fetchMsg // searches waiting for the CapabilityStatement
+	capReading  bool
+	attachments map[string]bool // Binary URLs the patient's records seen so far hold
 
 	limiter   *rate.Limiter
 	holdUntil time.Time // after a 429: eCW refuses everything until the minute turns
@@ -53,6 +59,9 @@ type run struct {
 	openUntil time.Time // when an open circuit lets a probe through
 	latencies latencyRing
 	health    Health
+
+	requestableFrom   []byte   // the SMART configuration requestableScopes were chosen from
+	requestableScopes []string // what connecting again would ask for
 }
 
 // Serve runs the actor until ctx ends. It loads the practice from the store and the keychain
@@ -116,10 +125,10 @@ func (r *run) stop() {
 	if m, ok := r.handling.(*fetchMsg); ok {
 		m.reply <- fetchReply{err: failed}
 	}
-	for _, m := range r.waiting {
+	for _, m := range append(r.waiting, r.capWaiting...) {
 		m.reply <- fetchReply{err: failed}
 	}
-	r.waiting = nil
+	r.waiting, r.capWaiting = nil, nil
 }
 
 func (r *run) handle(m request) {
@@ -133,7 +142,7 @@ func (r *run) handle(m request) {
 		m.reply <- Info{
 			ID: r.meta.ID, Name: r.meta.Name, FHIRBaseURL: r.meta.FHIRBaseURL,
 			PatientID: r.meta.PatientID, Scopes: r.meta.Scopes, TokenExpiry: r.expiry,
-			State: r.currentState(),
+			State: r.currentState(), Requestable: r.requestable(),
 		}
 	case *healthMsg:
 		m.reply <- r.snapshot()
@@ -146,6 +155,26 @@ func (r *run) handle(m request) {
 }
 
 func (r *run) now() time.Time { return r.a.opts.Now() }
+
+// requestable is what connecting again would ask for: the scopes chosen from the practice's
+// SMART configuration, the stale cached copy included (its scopes rarely change).
+func (r *run) requestable() []string {
+	raw := r.meta.SMARTConfig
+	if r.cfg != nil {
+		raw = r.cfg.Raw
+	}
+	if len(raw) == 0 {
+		return nil
+	}
+	if !bytes.Equal(raw, r.requestableFrom) { // choosing them takes a fraction of a millisecond
+		cfg, err := smart.ParseConfig(raw)
+		if err != nil {
+			return nil
+		}
+		r.requestableFrom, r.requestableScopes = raw, smart.Scopes(cfg)
+	}
+	return r.requestableScopes
+}
 
 func (r *run) timerC() <-chan time.Time {
 	if r.timer == nil {

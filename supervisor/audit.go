@@ -19,7 +19,8 @@ type Access struct {
 	PracticeID   string
 	Tool         string // the MCP tool, e.g. "search_observation"
 	ResourceType string // e.g. "Observation"
-	Resources    int    // resources the practice returned
+	Resources    int    // resources the practice returned and the tool passed on
+	Withheld     int    // resources left out as not the connected patient's
 	Outcome      string // "ok" or an error class, e.g. "http-403", "needs-reconnect"
 }
 
@@ -39,7 +40,7 @@ func (r *Registry) RecordAccess(a Access) {
 		return
 	}
 	row := vault.Access{At: r.audit.now(), PID: os.Getpid(), PracticeID: a.PracticeID, Tool: a.Tool,
-		ResourceType: a.ResourceType, Resources: a.Resources, Outcome: a.Outcome}
+		ResourceType: a.ResourceType, Resources: a.Resources, Withheld: a.Withheld, Outcome: a.Outcome}
 	select {
 	case r.audit.rows <- row:
 		return

@@ -18,7 +18,8 @@ type Access struct {
 	PracticeName string // filled in by RecordAccess from the practice's current name
 	Tool         string // the MCP tool, e.g. "search_observation"
 	ResourceType string // e.g. "Observation"
-	Resources    int    // resources the practice returned
+	Resources    int    // resources the practice returned and the tool passed on
+	Withheld     int    // resources left out as not the connected patient's
 	Outcome      string // "ok", or an error class such as "http-403" or "needs-reconnect"
 }
 
@@ -45,15 +46,15 @@ func (s *Store) RecordAccess(ctx context.Context, rows ...Access) error {
 	}
 	defer tx.Rollback()
 	stmt, err := tx.PrepareContext(ctx, `
-INSERT INTO audit (at, pid, practice_id, practice_name, tool, resource_type, resources, outcome)
-VALUES (?, ?, ?, COALESCE((SELECT name FROM practices WHERE id = ?), ''), ?, ?, ?, ?)`)
+INSERT INTO audit (at, pid, practice_id, practice_name, tool, resource_type, resources, withheld, outcome)
+VALUES (?, ?, ?, COALESCE((SELECT name FROM practices WHERE id = ?), ''), ?, ?, ?, ?, ?)`)
 	if err != nil {
 		return fmt.Errorf("vault: record %d access(es): %w", len(rows), err)
 	}
 	defer stmt.Close()
 	for _, a := range rows {
 		if _, err := stmt.ExecContext(ctx, a.At.UTC().Format(auditTime), a.PID, a.PracticeID, a.PracticeID,
-			a.Tool, a.ResourceType, a.Resources, a.Outcome); err != nil {
+			a.Tool, a.ResourceType, a.Resources, a.Withheld, a.Outcome); err != nil {
 			return fmt.Errorf("vault: record %d access(es): %w", len(rows), err)
 		}
 	}
@@ -65,7 +66,7 @@ VALUES (?, ?, ?, COALESCE((SELECT name FROM practices WHERE id = ?), ''), ?, ?, 
 
 // Audit returns the rows q selects, oldest first.
 func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Access, error) {
-	query := `SELECT at, pid, practice_id, practice_name, tool, resource_type, resources, outcome FROM audit WHERE 1 = 1`
+	query := `SELECT at, pid, practice_id, practice_name, tool, resource_type, resources, withheld, outcome FROM audit WHERE 1 = 1`
 	var args []any
 	if p := strings.TrimSpace(q.Practice); p != "" {
 		query += ` AND (practice_id = ? OR lower(practice_name) = ?)`
@@ -84,7 +85,7 @@ func (s *Store) Audit(ctx context.Context, q AuditQuery) ([]Access, error) {
 	for rows.Next() {
 		var a Access
 		var at string
-		if err := rows.Scan(&at, &a.PID, &a.PracticeID, &a.PracticeName, &a.Tool, &a.ResourceType, &a.Resources, &a.Outcome); err != nil {
+		if err := rows.Scan(&at, &a.PID, &a.PracticeID, &a.PracticeName, &a.Tool, &a.ResourceType, &a.Resources, &a.Withheld, &a.Outcome); err != nil {
 			return nil, fmt.Errorf("vault: read the audit trail: %w", err)
 		}
 		if a.At, err = decodeTime("at", sql.NullString{String: at, Valid: true}); err != nil {

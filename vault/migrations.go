@@ -68,7 +68,12 @@ CREATE TABLE audit (
 ) STRICT;
 CREATE INDEX audit_at ON audit (at);
 `,
-	// 5: how each practice was connected: 'mcp' (the connect_practice and complete_oauth tools, which
+	// 5: how many records of a read were left out because they were not the connected patient's
+	// (or not of the type searched).
+	`
+ALTER TABLE audit ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;
+`,
+	// 6: how each practice was connected: 'mcp' (the connect_practice and complete_oauth tools, which
 	// a model calls), 'cli' (healow connect, which a person runs), '' (connected before this was
 	// recorded). A practice a model connected is pointed out to the user.
 	`

@@ -71,6 +71,7 @@ type auditRow struct {
 	Tool         string    `json:"tool"`
 	ResourceType string    `json:"resource_type"`
 	Resources    int       `json:"resources"`
+	Withheld     int       `json:"withheld"`
 	Outcome      string    `json:"outcome"`
 }
 
@@ -78,7 +79,7 @@ func listAudit(out io.Writer, rows []vault.Access, asJSON bool) error {
 	list := []auditRow{}
 	for _, r := range rows {
 		list = append(list, auditRow{Time: r.At, PID: r.PID, PracticeID: r.PracticeID, Practice: r.PracticeName,
-			Tool: r.Tool, ResourceType: r.ResourceType, Resources: r.Resources, Outcome: r.Outcome})
+			Tool: r.Tool, ResourceType: r.ResourceType, Resources: r.Resources, Withheld: r.Withheld, Outcome: r.Outcome})
 	}
 	if asJSON {
 		return writeJSON(out, list, true)
@@ -88,14 +89,14 @@ func listAudit(out io.Writer, rows []vault.Access, asJSON bool) error {
 		return nil
 	}
 	tw := newTable(out)
-	fmt.Fprintln(tw, "TIME\tPID\tPRACTICE\tTOOL\tRESOURCE\tCOUNT\tOUTCOME")
+	fmt.Fprintln(tw, "TIME\tPID\tPRACTICE\tTOOL\tRESOURCE\tCOUNT\tWITHHELD\tOUTCOME")
 	for _, r := range list {
 		practice := r.Practice
 		if practice == "" {
 			practice = r.PracticeID
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.PID, practice,
-			r.Tool, r.ResourceType, r.Resources, r.Outcome)
+		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\n", r.Time.Local().Format("2006-01-02 15:04:05"), r.PID, practice,
+			r.Tool, r.ResourceType, r.Resources, r.Withheld, r.Outcome)
 	}
 	return tw.Flush()
 }

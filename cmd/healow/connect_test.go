@@ -81,6 +81,20 @@ func TestConnectCommand(t *testing.T) {
 			}
 		}, want: "state mismatch", wantErr: true},
 		{name: "timeout", loopback: true, timeout: 100 * time.Millisecond, want: "no answer from the browser within", wantErr: true},
+		{name: "no access to records granted", user: func(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
+			// The patient allows signing in but none of the records.
+			r, _ := url.Parse(u)
+			q := r.Query()
+			var kept []string
+			for _, s := range strings.Fields(q.Get("scope")) {
+				if !strings.HasPrefix(s, "patient/") {
+					kept = append(kept, s)
+				}
+			}
+			q.Set("scope", strings.Join(kept, " "))
+			r.RawQuery = q.Encode()
+			consentAndPaste(t, env, r.String(), paste)
+		}, want: "granted no access to the patient's records, so nothing was stored", wantErr: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -105,6 +119,9 @@ func TestConnectCommand(t *testing.T) {
 			if tc.wantErr {
 				if err == nil || !strings.Contains(err.Error(), tc.want) {
 					t.Fatalf("err = %v, want it to say %q", err, tc.want)
+				}
+				if list, _ := env.Store.List(context.Background()); len(list) != 0 || len(env.Secrets.Snapshot()) != 0 {
+					t.Fatalf("a failed connect stored %d practices and %d secrets", len(list), len(env.Secrets.Snapshot()))
 				}
 				return
 			}

@@ -2,6 +2,7 @@ package smart
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -15,12 +16,17 @@ var identityScopes = []string{"openid", "fhirUser", "offline_access", "launch/pa
 // eCW answers invalid_grant to a scope it does not know, so when the server
 // publishes scopes_supported only strings it advertises are chosen, and the
 // category-qualified ones are copied verbatim from that list (typos
-// included) rather than rebuilt. When scopes_supported is absent the
-// preferred strings are built instead. Resource scopes use the SMART v2
-// form (.rs, else .r, else v1 .read) when the server has permission-v2, and
-// v1 .read otherwise. Observation and Condition are requested per known
-// category when the server offers category-qualified scopes for them, and
-// as plain resource scopes when it does not.
+// included) rather than rebuilt. The granular scopes it lists are preferred:
+// Observation and Condition per known category when the server offers
+// category-qualified scopes for them, plain resource scopes otherwise, in
+// the best permission form it lists (.rs, else .r, else v1 .read). Only when
+// it lists no granular scope for any resource the tools read is the
+// wildcard form it lists requested instead (patient/*.rs, *.r, *.read, *.*),
+// so that a server advertising only wildcards is still asked for data.
+//
+// When scopes_supported is absent, plain SMART v2 resource scopes are built
+// (patient/Observation.rs, no categories, and patient/Binary.r), unless the
+// server declares permission-v1 without permission-v2, which gets v1 .read.
 //
 // The result has no duplicates and a stable order: identity scopes, then
 // Resources in order.
@@ -49,6 +55,7 @@ func Scopes(c *Config) []string {
 			add(s)
 		}
 	}
+	identity := len(out)
 	perms := permissionForms(c)
 	for _, res := range Resources {
 		if qualified := categoryScopes(supportedList, res, perms); len(qualified) > 0 {
@@ -57,26 +64,68 @@ func Scopes(c *Config) []string {
 			}
 			continue
 		}
-		add(resourceScope(supported, listed, res, perms))
+		if !listed {
+			add(builtScope(res, perms))
+			continue
+		}
+		add(resourceScope(supported, res, perms))
+	}
+	if listed && len(out) == identity {
+		add(wildcardScope(supportedList))
 	}
 	return out
 }
 
-// permissionForms lists the permission suffixes to try, best first.
+// permissionForms lists the permission suffixes to try, best first. A server
+// that says nothing of its permission model is taken to speak SMART v2, as
+// App Launch 2.x servers do; one that declares only v1 gets v1.
 func permissionForms(c *Config) []string {
-	if c.SupportsV2() {
-		return []string{"rs", "r", "read"}
+	if c != nil && c.Has("permission-v1") && !c.SupportsV2() {
+		return []string{"read"}
 	}
-	return []string{"read"}
+	return []string{"rs", "r", "read"}
 }
 
-// resourceScope picks the first permission form the server advertises, or
-// builds the preferred one when it advertises nothing. "" means the server
-// lists scopes but none for this resource, so asking would fail.
-func resourceScope(supported map[string]bool, listed bool, resource string, perms []string) string {
+// builtScope is the scope asked for when the server lists none: the first
+// permission form, except that a Binary is only read, never searched.
+func builtScope(resource string, perms []string) string {
+	if resource == "Binary" && perms[0] == "rs" {
+		return "patient/Binary.r"
+	}
+	return "patient/" + resource + "." + perms[0]
+}
+
+// wildcardScope returns the narrowest patient wildcard the server lists that
+// grants reads, or "" when it lists none.
+func wildcardScope(supported []string) string {
+	best, rank := "", len(wildcardOrder)
+	for _, s := range supported {
+		p, ok := parseScope(s)
+		if !ok || p.context != "patient" || p.resource != "*" || p.qualified || !readable(p.perm) {
+			continue
+		}
+		r := len(wildcardOrder) - 1
+		for i, perm := range wildcardOrder {
+			if p.perm == perm {
+				r = i
+			}
+		}
+		if r < rank || best == "" {
+			best, rank = s, r
+		}
+	}
+	return best
+}
+
+// wildcardOrder ranks wildcard permissions from the narrowest read.
+var wildcardOrder = []string{"rs", "r", "read", "*", "cruds"}
+
+// resourceScope picks the first permission form the server advertises. ""
+// means the server lists scopes but none for this resource, so asking would
+// fail.
+func resourceScope(supported map[string]bool, resource string, perms []string) string {
 	for _, p := range perms {
-		s := "patient/" + resource + "." + p
-		if !listed || supported[s] {
+		if s := "patient/" + resource + "." + p; supported[s] {
 			return s
 		}
 	}
@@ -147,6 +196,19 @@ func ScopeFor(granted []string, resource, category string) string {
 		}
 	}
 	return ""
+}
+
+// Readable lists, in order, the resource types that granted lets the client read through
+// patient or user resource scopes, category-qualified ones included; "*" stands for all.
+func Readable(granted []string) []string {
+	var out []string
+	for _, g := range granted {
+		p, ok := parseScope(g)
+		if ok && (p.context == "patient" || p.context == "user") && readable(p.perm) && !slices.Contains(out, p.resource) {
+			out = append(out, p.resource)
+		}
+	}
+	return out
 }
 
 // readable reports whether a v1 or v2 permission grants reads.

@@ -102,8 +102,8 @@ func TestScopesVariants(t *testing.T) {
 		{
 			name:     "no scopes_supported, v2",
 			mutate:   func(m map[string]any) { delete(m, "scopes_supported") },
-			contains: []string{"openid", "fhirUser", "offline_access", "launch/patient", "patient/Patient.rs", "patient/Observation.rs", "patient/Condition.rs", "patient/Binary.rs"},
-			excludes: []string{typoSocialHistory},
+			contains: []string{"openid", "fhirUser", "offline_access", "launch/patient", "patient/Patient.rs", "patient/Observation.rs", "patient/Condition.rs", "patient/Binary.r"},
+			excludes: []string{typoSocialHistory, "patient/Binary.rs", "patient/*.rs"},
 		},
 		{
 			name: "no scopes_supported, v1",
@@ -148,6 +148,14 @@ func TestScopesVariants(t *testing.T) {
 			onlySupported: true,
 		},
 		{
+			name: "granular scopes listed: no wildcard",
+			mutate: func(m map[string]any) {
+				m["scopes_supported"] = append(m["scopes_supported"].([]any), "patient/*.rs", "patient/*.*")
+			},
+			contains: []string{"patient/Patient.rs", "patient/Binary.r"},
+			excludes: []string{"patient/*.rs", "patient/*.*"},
+		},
+		{
 			name:          "resource not advertised is left out",
 			mutate:        keepScopes(func(s string) bool { return !strings.Contains(s, "/Goal.") }),
 			excludes:      []string{"patient/Goal.rs", "patient/Goal.r", "patient/Goal.read"},
@@ -183,10 +191,43 @@ func TestScopesVariants(t *testing.T) {
 	}
 }
 
+// A server that advertises only wildcards is asked for the narrowest one that reads; it was once
+// asked for no data scope at all, and every search then failed.
+func TestScopesFromWildcardsOnly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		listed []string
+		want   string
+	}{
+		{[]string{"openid", "profile", "fhirUser", "launch", "launch/patient", "patient/*.*", "user/*.*", "offline_access"}, "patient/*.*"},
+		{[]string{"openid", "fhirUser", "launch/patient", "patient/*.read", "patient/*.rs", "patient/*.cruds", "offline_access"}, "patient/*.rs"},
+		{[]string{"openid", "fhirUser", "launch/patient", "patient/*.write", "patient/*.read", "offline_access"}, "patient/*.read"},
+		{[]string{"openid", "fhirUser", "launch/patient", "patient/*.cruds", "offline_access"}, "patient/*.cruds"},
+		{[]string{"openid", "fhirUser", "launch/patient", "user/*.rs", "patient/*.c", "offline_access"}, ""},
+	} {
+		c := &Config{ScopesSupported: tc.listed, Capabilities: []string{"permission-v2"}}
+		got := Scopes(c)
+		var data []string
+		for _, s := range got {
+			if strings.Contains(s, "/") && s != "launch/patient" {
+				data = append(data, s)
+			}
+		}
+		if want := []string{tc.want}; tc.want == "" && len(data) != 0 || tc.want != "" && !slices.Equal(data, want) {
+			t.Errorf("listed %q: asked for %q, want the data scope %q", tc.listed, got, tc.want)
+		}
+		for _, s := range got {
+			if !slices.Contains(tc.listed, s) {
+				t.Errorf("%q is not advertised", s)
+			}
+		}
+	}
+}
+
 func TestScopesNilConfig(t *testing.T) {
 	t.Parallel()
 	got := Scopes(nil)
-	if len(got) != len(identityScopes)+len(Resources) || got[4] != "patient/Patient.read" {
+	if len(got) != len(identityScopes)+len(Resources) || got[4] != "patient/Patient.rs" || !slices.Contains(got, "patient/Binary.r") {
 		t.Errorf("Scopes(nil) = %q", got)
 	}
 }
