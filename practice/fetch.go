@@ -238,11 +238,18 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	out.status = resp.StatusCode
 	body, err := io.ReadAll(io.LimitReader(resp.Body, j.max+1))
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("the answer did not arrive in full within %s", j.timeout)
+		}
 		out.err = fmt.Errorf("reading the practice's answer: %w", scrubURLError(err))
 		return out
 	}
 	if int64(len(body)) > j.max {
 		out.err = fmt.Errorf("%w: the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", errBodyTooLarge, j.max>>20)
+		return out
+	}
+	if err := cutShort(ctx, resp.ContentLength, len(body), j.timeout); err != nil {
+		out.err = fmt.Errorf("reading the practice's answer: %w", err)
 		return out
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -251,6 +258,24 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	}
 	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
 	return out
+}
+
+// cutShort reports a body that may not be whole. When the request's deadline passes while the
+// body is read, the transport sometimes hands over the bytes so far with a clean EOF (the
+// server ended its reply as the connection was torn down), so a body finished after the
+// deadline is never trusted, however it ended; nor is one shorter or longer than its
+// Content-Length. A cut document must never pass for a complete one.
+func cutShort(ctx context.Context, contentLength int64, n int, timeout time.Duration) error {
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("the answer did not arrive in full within %s (%d bytes came); try again", timeout, n)
+	case err != nil:
+		return fmt.Errorf("the answer was cut off (%d bytes came): %w", n, err)
+	}
+	if contentLength >= 0 && int64(n) != contentLength {
+		return fmt.Errorf("the answer ended after %d of the %d bytes the practice announced; try again", n, contentLength)
+	}
+	return nil
 }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date; zero when absent.
