@@ -101,11 +101,14 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 	isFHIR := errors.As(out.err, &fe)
 	callerLeft := m.ctx.Err() != nil
 	// Only the practice's own failures count against it: a 4xx is the request's fault, a 429
-	// is handled by holding, and a caller that left says nothing about the practice.
-	sick := out.err != nil && !callerLeft && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge)
-	if sick {
+	// is handled by holding, and a caller that left says nothing about the practice. A refused
+	// redirect counts neither way (the breaker excludes it).
+	refused := errors.Is(out.err, errRedirectRefused)
+	sick := out.err != nil && !callerLeft && !refused && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge)
+	switch {
+	case sick, refused:
 		done(out.err)
-	} else {
+	default:
 		done(nil)
 	}
 	if out.sent {
@@ -228,6 +231,10 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	defer func() { out.latency = time.Since(out.start) }()
 	resp, err := j.client.Do(req)
 	if err != nil {
+		if errors.Is(err, errRedirectRefused) {
+			out.err = scrubURLError(err)
+			return out
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %s", j.timeout)
 		}
@@ -293,6 +300,10 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
+// errRedirectRefused marks a redirect out of the base that was not followed. It is a refusal,
+// not a failure of the practice: it is not retried and the circuit breaker does not count it.
+var errRedirectRefused = errors.New("refusing a redirect")
+
 // withBasePolicy returns a client like c whose redirects never leave base: the Authorization
 // header would follow them.
 func withBasePolicy(c *http.Client, base string) *http.Client {
@@ -302,7 +313,10 @@ func withBasePolicy(c *http.Client, base string) *http.Client {
 			return errors.New("too many redirects")
 		}
 		if _, err := InsideBase(base, req.URL.String()); err != nil {
-			return fmt.Errorf("refusing a redirect: %w", err)
+			// Only the scheme and host are named: the path and query may name the patient.
+			return fmt.Errorf("%w to %s://%s: it leads outside the practice's FHIR base %s, so it was not followed and the access token was not sent there (%w). "+
+				"Asking again meets the same redirect; the practice has to serve this inside its base",
+				errRedirectRefused, req.URL.Scheme, req.URL.Host, base, ErrOutsideBase)
 		}
 		return nil
 	}

@@ -68,6 +68,7 @@ func (a *Actor) Serve(ctx context.Context) error {
 		Name:        a.id,
 		Timeout:     o.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= o.BreakerFailures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errRedirectRefused) },
 		// Called from Allow and done, which run only in this loop.
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {
