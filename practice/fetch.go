@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// maxRateWait is the longest a request waits for the practice's own rate limiter.
-const maxRateWait = 70 * time.Second
-
 func (r *run) fetch(m *fetchMsg) {
 	if r.reconnect != nil {
 		m.reply <- fetchReply{err: r.reconnectError()}
@@ -30,8 +27,12 @@ func (r *run) fetch(m *fetchMsg) {
 				r.meta.Name, r.refreshErr, clock(r.refreshRetryAt))}
 			return
 		}
-		r.waiting = append(r.waiting, m)
 		r.startRefresh("access token expired")
+		if r.refreshing && r.refreshAt.Sub(m.first) > r.a.opts.MaxRetryWait {
+			m.reply <- fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))}
+			return
+		}
+		r.waiting = append(r.waiting, m)
 		return
 	}
 	r.dispatch(m)
@@ -70,12 +71,14 @@ func (r *run) dispatch(m *fetchMsg) {
 	}
 	now := r.now()
 	res := r.limiter.ReserveN(now, 1)
-	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), m.notBefore.Sub(now), 0)
-	if delay > maxRateWait {
+	limiter, hold := res.DelayFrom(now), r.holdUntil.Sub(now)
+	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
+	// A caller is held for the rate limit only as long as for retries (20 s by default); past
+	// that it is told at once when to come back, rather than kept waiting up to a minute.
+	if free := now.Add(delay); free.Sub(m.first) > r.a.opts.MaxRetryWait && (limiter > 0 || hold > 0) {
 		res.CancelAt(now)
 		done(nil)
-		m.reply <- fetchReply{err: fmt.Errorf("%q: too many requests are queued for its rate limit of %d a minute; try again in a minute",
-			r.meta.Name, r.a.opts.RequestsPerMinute)}
+		m.reply <- fetchReply{err: r.rateLimited(free, hold >= limiter)}
 		return
 	}
 	if r.a.opts.onDispatch != nil {
@@ -91,6 +94,18 @@ func (r *run) dispatch(m *fetchMsg) {
 	}, func() {
 		m.reply <- fetchReply{resp: out.resp, err: out.err}
 	})
+}
+
+// rateLimited says that a call was not held for a rate limit that frees at free: the practice's
+// own (it answered 429) or this process's limiter, which keeps to HEALOW_RATE_LIMIT.
+func (r *run) rateLimited(free time.Time, byPractice bool) error {
+	wait := r.a.opts.MaxRetryWait
+	if byPractice {
+		return fmt.Errorf("%w: %q answered 429 and accepts requests again at %s, more than %s away, so this call was not held; try again then",
+			ErrRateLimited, r.meta.Name, clock(free), wait)
+	}
+	return fmt.Errorf("%w: %q may be sent %d requests a minute (HEALOW_RATE_LIMIT) and the next one is free at %s, more than %s away, so this call was not held; try again then",
+		ErrRateLimited, r.meta.Name, r.a.opts.RequestsPerMinute, clock(free), wait)
 }
 
 // fetched applies a finished request: breaker and health bookkeeping, then a retry, a refresh

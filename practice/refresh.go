@@ -27,10 +27,11 @@ func (r *run) startRefresh(reason string) {
 	r.log.Info("refreshing access token", "reason", reason)
 	now := r.now()
 	res := r.limiter.ReserveN(now, 1) // eCW counts /token against the same 250 a minute
+	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), 0)
+	r.refreshAt = now.Add(delay)
 	job := refreshJob{
 		opts: r.a.opts, id: r.a.id, base: r.meta.FHIRBaseURL, cfg: r.cfg,
-		current: r.access, unsaved: r.unsavedRefresh,
-		delay: max(res.DelayFrom(now), r.holdUntil.Sub(now)),
+		current: r.access, unsaved: r.unsavedRefresh, delay: delay,
 	}
 	r.go_(func(ctx context.Context) func(*run) {
 		out := recovered(func() refreshResult { return job.run(ctx) }, func(err error) refreshResult { return refreshResult{err: err} })

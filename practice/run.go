@@ -37,6 +37,7 @@ type run struct {
 	timer     *time.Timer
 
 	refreshing     bool
+	refreshAt      time.Time // when the refresh under way may send its token request (rate limits)
 	refreshErr     error     // the last refresh's failure, until one succeeds
 	refreshRetryAt time.Time // no refresh for callers before this after a failure
 	refreshFails   int
