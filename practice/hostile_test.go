@@ -110,16 +110,24 @@ func TestTricklingBodyEndsWithTheTimeout(t *testing.T) {
 		},
 	})
 	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
-		// The plain read afterwards must fit in the timeout too, on a loaded machine.
-		o.RequestTimeout = time.Second
-		o.MaxRetries = -1 // no retry: one timeout is the point
+		o.RequestTimeout = time.Second // the headers come at once, even on a loaded machine; the body never ends
+		o.MaxRetries = -1              // no retry: one timeout is the point
 	})
 	_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
 	if err == nil || !strings.Contains(err.Error(), "reading the practice's answer") {
 		t.Fatalf("err = %v, want a read that timed out", err)
 	}
-	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
-		t.Fatalf("the actor no longer answers: %v", err)
+	carriesOn(t, h)
+}
+
+// carriesOn fails unless the actor, after one failed request, still answers and is ready. It
+// asks the actor's state rather than the network: a plain read would have to fit in the short
+// request timeout these tests set, which a loaded machine does not promise.
+func carriesOn(t *testing.T, h *harness) {
+	t.Helper()
+	hl, err := h.actor.Health(context.Background())
+	if err != nil || hl.State != StateReady || hl.Restarts != 0 || hl.InFlight != 0 || hl.Failed != 1 {
+		t.Fatalf("health after the failed read: %+v, %v", hl, err)
 	}
 }
 
@@ -149,14 +157,14 @@ func TestCutBodyIsAnErrorEveryTime(t *testing.T) {
 				c := *f.srv.Client()
 				c.Transport = cutTransport{next: c.Transport, length: tc.length, afterDeadline: tc.afterDeadline}
 				o.HTTP = &c
-				o.RequestTimeout = time.Second // the cut read waits for it; the plain read after must fit in it
-				o.MaxRetries = -1              // one attempt: its outcome is the point
+				o.RequestTimeout = 100 * time.Millisecond // the cut read ends with it
+				o.MaxRetries = -1                         // one attempt: its outcome is the point
 			})
 			resp, err := h.actor.Fetch(context.Background(), Request{Resource: "Binary", ID: "doc-1"})
 			if err == nil || !strings.Contains(err.Error(), "reading the practice's answer") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("a cut body gave %v, %+v; want an error saying %q", err, resp, tc.want)
 			}
-			stillHealthy(t, h)
+			carriesOn(t, h)
 		})
 	}
 }
