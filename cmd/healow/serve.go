@@ -6,8 +6,6 @@ import (
 	"flag"
 	"log/slog"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -42,7 +40,8 @@ func runServe(ctx context.Context, args []string) error {
 	go func() { treeDone <- rt.Tree.Serve(ctx) }()
 
 	log.Info("serving MCP on stdio", "store", store.Path())
-	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, &sdk.StdioTransport{})
+	// Not the SDK's StdioTransport: it ends the session at the first line that is not a message.
+	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, mcp.NewStdioTransport(log))
 	cancel()
 	<-treeDone
 	if errors.Is(err, context.Canceled) {
