@@ -30,6 +30,11 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// A damaged store would leave the registry unable to start, and every practice's tools
+	// failing; better to refuse now, saying where it is and what to do.
+	if err := store.Check(ctx); err != nil {
+		return err
+	}
 	log := newLogger()
 	slog.SetDefault(log)
 	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil), tuning, log, supervisor.SocketDir(store.Path()))
