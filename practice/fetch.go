@@ -28,7 +28,7 @@ func (r *run) fetch(m *fetchMsg) {
 			return
 		}
 		r.startRefresh("access token expired")
-		if r.refreshing && r.refreshAt.Sub(m.first) > r.a.opts.MaxRetryWait {
+		if r.refreshing && r.refreshAt.Sub(r.now()) > r.a.opts.MaxRetryWait {
 			m.reply <- fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))}
 			return
 		}
@@ -72,15 +72,16 @@ func (r *run) dispatch(m *fetchMsg) {
 	now := r.now()
 	res := r.limiter.ReserveN(now, 1)
 	limiter, hold := res.DelayFrom(now), r.holdUntil.Sub(now)
-	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
-	// A caller is held for the rate limit only as long as for retries (20 s by default); past
-	// that it is told at once when to come back, rather than kept waiting up to a minute.
-	if free := now.Add(delay); free.Sub(m.first) > r.a.opts.MaxRetryWait && (limiter > 0 || hold > 0) {
+	// A caller is held for the rate limit only when it frees within MaxRetryWait (20 s by
+	// default, the bound on retries); past that it is told at once when to come back, rather
+	// than kept waiting up to a minute.
+	if rate := max(limiter, hold); rate > r.a.opts.MaxRetryWait {
 		res.CancelAt(now)
 		done(nil)
-		m.reply <- fetchReply{err: r.rateLimited(free, hold >= limiter)}
+		m.reply <- fetchReply{err: r.rateLimited(now.Add(rate), hold >= limiter)}
 		return
 	}
+	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
 	if r.a.opts.onDispatch != nil {
 		r.a.opts.onDispatch(m.req)
 	}
