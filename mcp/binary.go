@@ -26,7 +26,7 @@ type binaryIn struct {
 }
 
 func (t *tools) addBinary(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "get_binary",
 		Title: "Read a document's content",
 		Description: "Reads a Binary (a document's content) from a practice and decodes it. Text, HTML, RTF, XML (C-CDA) and JSON come back as text, " +

@@ -30,7 +30,7 @@ type capabilityEntity struct {
 }
 
 func (t *tools) addCapability(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "get_capability_statement",
 		Title: "What a practice's FHIR server offers",
 		Description: "Reads a practice's CapabilityStatement (GET [base]/metadata, cached with its SMART configuration) and returns what a search " +

@@ -29,7 +29,7 @@ type completeOut struct {
 }
 
 func (t *tools) addConnect(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "connect_practice",
 		Title: "Connect a practice",
 		Description: "Starts connecting a practice with SMART on FHIR. Returns an authorize_url for the user to open; " +
@@ -38,7 +38,7 @@ func (t *tools) addConnect(s *sdk.Server) {
 			"the user lists in HEALOW_ALLOWED_HOSTS, can be connected; the user is told of every practice connected this way.",
 		Annotations: writes("Connect a practice", false),
 	}, t.connect)
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "complete_oauth",
 		Title: "Finish connecting a practice",
 		Description: "Finishes connect_practice: trades the code for tokens (kept in the OS keychain) and starts serving the practice. " +

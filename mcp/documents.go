@@ -57,7 +57,7 @@ func (t *tools) addDocuments(s *sdk.Server) {
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)
 		},
 	})
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "get_document_reference",
 		Title: "Read a document's description",
 		Description: "Reads one DocumentReference by id and lists its attachments, each with its MIME type, size, and how to read it: " +

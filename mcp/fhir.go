@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
@@ -36,16 +37,19 @@ func (v *SearchValues) UnmarshalJSON(b []byte) error {
 		*v = SearchValues{one}
 		return nil
 	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
+	var many []*string // a null item is refused, not taken for ""
+	if err := json.Unmarshal(b, &many); err != nil || slices.Contains(many, nil) {
 		return errors.New("a search parameter's value must be a string or a list of strings")
 	}
-	*v = many
+	*v = make(SearchValues, len(many))
+	for i, s := range many {
+		(*v)[i] = *s
+	}
 	return nil
 }
 
 func (t *tools) addFHIR(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "fhir_get",
 		Title: "Read a FHIR resource",
 		Description: "Reads one FHIR R4 resource by type and id from a practice, e.g. resource=Patient with the patient id from whoami. " +
@@ -54,7 +58,7 @@ func (t *tools) addFHIR(s *sdk.Server) {
 				"use get_binary for a Binary's content. practice (name or id) may be left out when only one practice is connected.", maxInlineData>>10, MaxResultBytes>>10),
 		Annotations: readOnly("Read a FHIR resource"),
 	}, t.get)
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "fhir_search",
 		Title: "Search FHIR resources",
 		Description: "Searches one FHIR R4 resource type at a practice. Records that hold patient data are limited to the connected patient (records of others are refused or left out); " +

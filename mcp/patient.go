@@ -23,7 +23,7 @@ type practitionerIn struct {
 type coverageIn struct{ paging }
 
 func (t *tools) addPatient(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "get_patient",
 		Title: "Read the patient's demographics",
 		Description: "Reads the connected patient's own Patient resource: name, birth date, gender, address, phone, email, language, " +
@@ -31,7 +31,7 @@ func (t *tools) addPatient(s *sdk.Server) {
 		OutputSchema: schemaFor[resourceOut](),
 		Annotations:  readOnly("Read the patient's demographics"),
 	}, t.getPatient)
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "get_practitioner",
 		Title: "Read a clinician",
 		Description: "Reads one Practitioner (a doctor, nurse practitioner or other clinician) by id: name, credentials, NPI and phone. " +

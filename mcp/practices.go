@@ -36,13 +36,13 @@ type whoamiIn struct {
 }
 
 func (t *tools) addPractices(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:        "list_practices",
 		Title:       "List connected practices",
 		Description: "Lists the connected practices with their id, FHIR base URL, patient id, granted scopes, token expiry and state.",
 		Annotations: readOnly("List connected practices"),
 	}, t.list)
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:        "whoami",
 		Title:       "Who is connected",
 		Description: "Tells which patient a practice authorized, which scopes it granted and when the access token expires.",

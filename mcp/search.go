@@ -36,7 +36,7 @@ type searchTool[In pager] struct {
 // addSearch registers a typed search tool: validation, scoping to the connected patient,
 // paging and output bounding are the same for all of them; only the fields differ.
 func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:         st.name,
 		Title:        st.title,
 		Description:  st.description + searchHelp,

@@ -20,8 +20,8 @@ var Version = "dev"
 func NewServer(reg *supervisor.Registry) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
-	s.AddReceivingMiddleware(recoverPanics, labelTools)
-	t := &tools{reg: reg}
+	t := &tools{reg: reg, checks: argChecks{}}
+	s.AddReceivingMiddleware(recoverPanics, labelTools, t.checkArguments)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)
@@ -39,7 +39,10 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	return s
 }
 
-type tools struct{ reg *supervisor.Registry }
+type tools struct {
+	reg    *supervisor.Registry
+	checks argChecks // filled as tools are added, before any call
+}
 
 func ptr[T any](v T) *T { return &v }
 

@@ -74,7 +74,7 @@ type disconnectOut struct {
 }
 
 func (t *tools) addStatus(s *sdk.Server) {
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "practice_status",
 		Title: "Why a practice does or does not answer",
 		Description: "Tells how each connected practice is doing in this server: its state (ready, refreshing, rate-limited until a time, " +
@@ -85,7 +85,7 @@ func (t *tools) addStatus(s *sdk.Server) {
 		OutputSchema: schemaFor[statusOut](),
 		Annotations:  &sdk.ToolAnnotations{Title: "Why a practice does or does not answer", ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(false)},
 	}, t.status)
-	sdk.AddTool(s, &sdk.Tool{
+	addTool(t, s, &sdk.Tool{
 		Name:  "disconnect_practice",
 		Title: "Disconnect a practice",
 		Description: "Disconnects a practice for good: asks the practice to revoke the grant when it offers that (eClinicalWorks does not today), " +

@@ -61,6 +61,8 @@ type Options struct {
 	onDispatch func(Request)
 	// crashAt, for tests, stops a refresh at a named step as if the process died there.
 	crashAt func(step string) bool
+	// onLeaseRenewed, for tests, runs each time a refresh renews its lease.
+	onLeaseRenewed func()
 }
 
 func (o Options) withDefaults() Options {

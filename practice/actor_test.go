@@ -183,6 +183,46 @@ func TestRedirectAwayFromBaseIsNotFollowed(t *testing.T) {
 	}
 }
 
+// A redirect out of the base is the practice's refusal, not its failure: it is not retried, the
+// circuit breaker does not count it (so five of them leave a breaker that opens after two
+// failures closed), and the error says "redirect" and that the token was not sent there.
+func TestRefusedRedirectIsNotRetriedNorCounted(t *testing.T) {
+	t.Parallel()
+	var elsewhere, redirected atomic.Int32
+	other := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere.Add(1)
+	}))
+	t.Cleanup(other.Close)
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation": func(w http.ResponseWriter, r *http.Request) {
+			redirected.Add(1)
+			http.Redirect(w, r, other.URL+"/fhir/r4/TEST/Observation?patient=pat-1", http.StatusFound)
+		},
+	})
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) { o.BreakerFailures = 2 })
+	for i := range 5 {
+		_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
+		if err == nil || !strings.Contains(err.Error(), "refusing a redirect to https://127.0.0.1") ||
+			!strings.Contains(err.Error(), "the access token was not sent there") || !errors.Is(err, ErrOutsideBase) {
+			t.Fatalf("call %d: err = %v", i, err)
+		}
+		if strings.Contains(err.Error(), "pat-1") {
+			t.Fatalf("the error names the patient: %v", err)
+		}
+	}
+	if n := redirected.Load(); n != 5 {
+		t.Fatalf("the practice was asked %d times for 5 calls: refused redirects were retried", n)
+	}
+	if elsewhere.Load() != 0 {
+		t.Fatal("the redirect was followed")
+	}
+	hl, err := h.actor.Health(context.Background())
+	if err != nil || hl.Breaker != "closed" || hl.BreakerFailures != 0 || hl.Retries != 0 || hl.State != StateReady {
+		t.Fatalf("health after 5 refused redirects: %+v, %v", hl, err)
+	}
+	stillHealthy(t, h)
+}
+
 // Health is answered from the actor's state while a request is still out.
 func TestHealthAnswersWhileRequestsAreInFlight(t *testing.T) {
 	t.Parallel()

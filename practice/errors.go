@@ -16,6 +16,8 @@ var (
 	ErrCircuitOpen = errors.New("the practice is unavailable for now")
 	// ErrOutsideBase: a URL would have taken the practice's token outside its FHIR base.
 	ErrOutsideBase = errors.New("URL outside the practice's FHIR base")
+	// ErrRateLimited: the practice's rate limit frees too late for a caller to be held until then.
+	ErrRateLimited = errors.New("the practice's rate limit is used up for now")
 	// ErrStopped: the actor was removed (the practice was disconnected) or the server is stopping.
 	ErrStopped = errors.New("the practice is not being served")
 	// ErrNoDataGranted: a sign-in ended with scopes that read none of the patient's records, so

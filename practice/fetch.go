@@ -12,9 +12,6 @@ import (
 	"time"
 )
 
-// maxRateWait is the longest a request waits for the practice's own rate limiter.
-const maxRateWait = 70 * time.Second
-
 func (r *run) fetch(m *fetchMsg) {
 	if r.refused != nil {
 		m.reply <- fetchReply{err: r.refused}
@@ -37,8 +34,12 @@ func (r *run) fetch(m *fetchMsg) {
 				r.meta.Name, r.refreshErr, clock(r.refreshRetryAt))}
 			return
 		}
-		r.waiting = append(r.waiting, m)
 		r.startRefresh("access token expired")
+		if r.refreshing && r.refreshAt.Sub(r.now()) > r.a.opts.MaxRetryWait {
+			m.reply <- fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))}
+			return
+		}
+		r.waiting = append(r.waiting, m)
 		return
 	}
 	r.dispatch(m)
@@ -77,14 +78,17 @@ func (r *run) dispatch(m *fetchMsg) {
 	}
 	now := r.now()
 	res := r.limiter.ReserveN(now, 1)
-	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), m.notBefore.Sub(now), 0)
-	if delay > maxRateWait {
+	limiter, hold := res.DelayFrom(now), r.holdUntil.Sub(now)
+	// A caller is held for the rate limit only when it frees within MaxRetryWait (20 s by
+	// default, the bound on retries); past that it is told at once when to come back, rather
+	// than kept waiting up to a minute.
+	if rate := max(limiter, hold); rate > r.a.opts.MaxRetryWait {
 		res.CancelAt(now)
 		done(nil)
-		m.reply <- fetchReply{err: fmt.Errorf("%q: too many requests are queued for its rate limit of %d a minute; try again in a minute",
-			r.meta.Name, r.a.opts.RequestsPerMinute)}
+		m.reply <- fetchReply{err: r.rateLimited(now.Add(rate), hold >= limiter)}
 		return
 	}
+	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
 	if r.a.opts.onDispatch != nil {
 		r.a.opts.onDispatch(m.req)
 	}
@@ -101,6 +105,18 @@ func (r *run) dispatch(m *fetchMsg) {
 	})
 }
 
+// rateLimited says that a call was not held for a rate limit that frees at free: the practice's
+// own (it answered 429) or this process's limiter, which keeps to HEALOW_RATE_LIMIT.
+func (r *run) rateLimited(free time.Time, byPractice bool) error {
+	wait := r.a.opts.MaxRetryWait
+	if byPractice {
+		return fmt.Errorf("%w: %q answered 429 and accepts requests again at %s, more than %s away, so this call was not held; try again then",
+			ErrRateLimited, r.meta.Name, clock(free), wait)
+	}
+	return fmt.Errorf("%w: %q may be sent %d requests a minute (HEALOW_RATE_LIMIT) and the next one is free at %s, more than %s away, so this call was not held; try again then",
+		ErrRateLimited, r.meta.Name, r.a.opts.RequestsPerMinute, clock(free), wait)
+}
+
 // fetched applies a finished request: breaker and health bookkeeping, then a retry, a refresh
 // after the first 401, or the answer.
 func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
@@ -109,12 +125,16 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 	isFHIR := errors.As(out.err, &fe)
 	callerLeft := m.ctx.Err() != nil
 	// Only the practice's own failures count against it: a 4xx is the request's fault, a 429
-	// is handled by holding, and a caller that left says nothing about the practice.
-	sick := out.err != nil && !callerLeft && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge) &&
+	// is handled by holding, a caller that left says nothing about the practice, and neither
+	// does an answer left out as another patient's. A refused redirect counts neither way (the
+	// breaker excludes it).
+	refused := errors.Is(out.err, errRedirectRefused)
+	sick := out.err != nil && !callerLeft && !refused && (!isFHIR || fe.Status >= 500) && !errors.Is(out.err, errBodyTooLarge) &&
 		!errors.Is(out.err, ErrNotThisPatient)
-	if sick {
+	switch {
+	case sick, refused:
 		done(out.err)
-	} else {
+	default:
 		done(nil)
 	}
 	if out.sent {
@@ -250,6 +270,10 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	defer func() { out.latency = time.Since(out.start) }()
 	resp, err := j.client.Do(req)
 	if err != nil {
+		if errors.Is(err, errRedirectRefused) {
+			out.err = scrubURLError(err)
+			return out
+		}
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("no answer within %s", j.timeout)
 		}
@@ -260,11 +284,18 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	out.status = resp.StatusCode
 	body, err := io.ReadAll(io.LimitReader(resp.Body, j.max+1))
 	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("the answer did not arrive in full within %s", j.timeout)
+		}
 		out.err = fmt.Errorf("reading the practice's answer: %w", scrubURLError(err))
 		return out
 	}
 	if int64(len(body)) > j.max {
 		out.err = fmt.Errorf("%w: the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", errBodyTooLarge, j.max>>20)
+		return out
+	}
+	if err := cutShort(ctx, resp.ContentLength, len(body), j.timeout); err != nil {
+		out.err = fmt.Errorf("reading the practice's answer: %w", err)
 		return out
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
@@ -273,6 +304,24 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	}
 	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
 	return out
+}
+
+// cutShort reports a body that may not be whole. When the request's deadline passes while the
+// body is read, the transport sometimes hands over the bytes so far with a clean EOF (the
+// server ended its reply as the connection was torn down), so a body finished after the
+// deadline is never trusted, however it ended; nor is one shorter or longer than its
+// Content-Length. A cut document must never pass for a complete one.
+func cutShort(ctx context.Context, contentLength int64, n int, timeout time.Duration) error {
+	switch err := ctx.Err(); {
+	case errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("the answer did not arrive in full within %s (%d bytes came); try again", timeout, n)
+	case err != nil:
+		return fmt.Errorf("the answer was cut off (%d bytes came): %w", n, err)
+	}
+	if contentLength >= 0 && int64(n) != contentLength {
+		return fmt.Errorf("the answer ended after %d of the %d bytes the practice announced; try again", n, contentLength)
+	}
+	return nil
 }
 
 // retryAfter reads a Retry-After header in seconds or as an HTTP date; zero when absent.
@@ -290,6 +339,10 @@ func retryAfter(h http.Header) time.Duration {
 	return 0
 }
 
+// errRedirectRefused marks a redirect out of the base that was not followed. It is a refusal,
+// not a failure of the practice: it is not retried and the circuit breaker does not count it.
+var errRedirectRefused = errors.New("refusing a redirect")
+
 // withBasePolicy returns a client like c whose redirects never leave base: the Authorization
 // header would follow them.
 func withBasePolicy(c *http.Client, base string) *http.Client {
@@ -299,7 +352,10 @@ func withBasePolicy(c *http.Client, base string) *http.Client {
 			return errors.New("too many redirects")
 		}
 		if _, err := InsideBase(base, req.URL.String()); err != nil {
-			return fmt.Errorf("refusing a redirect: %w", err)
+			// Only the scheme and host are named: the path and query may name the patient.
+			return fmt.Errorf("%w to %s://%s: it leads outside the practice's FHIR base %s, so it was not followed and the access token was not sent there (%w). "+
+				"Asking again meets the same redirect; the practice has to serve this inside its base",
+				errRedirectRefused, req.URL.Scheme, req.URL.Host, base, ErrOutsideBase)
 		}
 		return nil
 	}

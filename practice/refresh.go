@@ -27,10 +27,11 @@ func (r *run) startRefresh(reason string) {
 	r.log.Info("refreshing access token", "reason", reason)
 	now := r.now()
 	res := r.limiter.ReserveN(now, 1) // eCW counts /token against the same 250 a minute
+	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), 0)
+	r.refreshAt = now.Add(delay)
 	job := refreshJob{
 		opts: r.a.opts, id: r.a.id, base: r.meta.FHIRBaseURL, cfg: r.cfg,
-		current: r.access, unsaved: r.unsavedRefresh,
-		delay: max(res.DelayFrom(now), r.holdUntil.Sub(now)),
+		current: r.access, unsaved: r.unsavedRefresh, delay: delay,
 	}
 	r.go_(func(ctx context.Context) func(*run) {
 		out := recovered(func() refreshResult { return job.run(ctx) }, func(err error) refreshResult { return refreshResult{err: err} })
@@ -130,18 +131,24 @@ func (j refreshJob) run(ctx context.Context) refreshResult {
 	if err := sleep(ctx, j.delay); err != nil {
 		return refreshResult{err: err}
 	}
-	// Only one process spends the refresh token; whoever waited finds the work done. A lease lapses
-	// after LeaseTTL, so waiting a little longer than that always ends with it.
-	wait, cancel := context.WithTimeout(ctx, j.opts.LeaseTTL*3/2)
+	// Only one process spends the refresh token; whoever waited finds the work done. A holder
+	// keeps its lease for as long as its work may take, and a lease left by a holder that died
+	// lapses after LeaseTTL, so waiting a little longer than the longer of the two always ends.
+	budget := j.budget()
+	wait, cancel := context.WithTimeout(ctx, max(j.opts.LeaseTTL, budget)*3/2)
 	defer cancel()
 	release, abandoned, err := j.opts.Store.AcquireRefreshLease(wait, j.id, j.opts.Holder, j.opts.LeaseTTL)
 	if err != nil {
 		return refreshResult{err: err}
 	}
-	// The work must end while the lease still holds, or another process could start its own.
-	work, cancelWork := context.WithTimeout(ctx, j.opts.LeaseTTL)
+	// The work is bounded by the request timeout, not by the lease: cancelling a token request
+	// the practice has already answered would lose the refresh token it rotated. The lease is
+	// renewed while the work runs instead, so no other process starts its own meanwhile.
+	work, cancelWork := context.WithTimeout(ctx, budget)
 	defer cancelWork()
+	stopRenewing := j.keepLease(work)
 	out := j.leased(work)
+	stopRenewing()
 	if errors.Is(out.err, errCrashed) {
 		return out // a crash releases nothing
 	}
@@ -151,6 +158,39 @@ func (j refreshJob) run(ctx context.Context) refreshResult {
 			"already used up the refresh token it presented; that grant cannot be recovered (%w)", ErrNeedsReconnect, out.err)
 	}
 	return out
+}
+
+// budget bounds a refresh's work: discovering the SMART configuration and the token request,
+// one request timeout each.
+func (j refreshJob) budget() time.Duration { return 2 * j.opts.RequestTimeout }
+
+// keepLease renews the refresh lease every third of LeaseTTL until ctx ends or stop is called;
+// stop returns once renewing has stopped, so that a release after it is the last word.
+func (j refreshJob) keepLease(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		tick := time.NewTicker(j.opts.LeaseTTL / 3)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-tick.C:
+			}
+			if err := j.opts.Store.RenewRefreshLease(ctx, j.id, j.opts.Holder, j.opts.LeaseTTL); err != nil {
+				if ctx.Err() == nil {
+					j.opts.Logger.Warn("could not renew the refresh lease; another process may refresh too", "practice", j.id, "err", err)
+				}
+				continue
+			}
+			if j.opts.onLeaseRenewed != nil {
+				j.opts.onLeaseRenewed()
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 func (j refreshJob) leased(ctx context.Context) refreshResult {

@@ -3,6 +3,7 @@ package practice
 import (
 	"context"
 	"errors"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -61,14 +62,91 @@ func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
 	if h.State != StateRateLimited || h.RateLimitedUntil.Before(next) || h.RateLimitedUntil.After(next.Add(time.Second)) {
 		t.Fatalf("health = %s until %v, want until %v (+ jitter)", h.State, h.RateLimitedUntil, next)
 	}
-	// The hold keeps further requests off the practice instead of earning more 429s.
+	// The hold keeps further requests off the practice instead of earning more 429s; a hold
+	// longer than MaxRetryWait is not waited out but told.
 	before := w.sb.Stats().FHIRRequests
-	short, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
-	_, err = a.Fetch(short, patientRead(p))
-	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) || w.sb.Stats().FHIRRequests != before {
-		t.Fatalf("a held request went out: %v", err)
+	_, err = a.Fetch(ctx, patientRead(p))
+	if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), clock(h.RateLimitedUntil)) || w.sb.Stats().FHIRRequests != before {
+		t.Fatalf("a held request went out, or its error does not say when to come back: %v", err)
 	}
+}
+
+// A call is held for a rate limit only when it frees within MaxRetryWait (20 s); otherwise it
+// fails at once with the time it frees, whether the limit is this process's limiter, a 429's
+// hold met by a request, or a hold met by the refresh an expired token needs. The clock is the
+// test's, so the waits computed are long while no test waits for them; the 10 s deadline only
+// turns a call that would be held into a failure instead of a hung test.
+func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
+	t.Parallel()
+	t0 := time.Now()
+	var clk atomic.Int64
+	clk.Store(t0.UnixNano())
+	now := func() time.Time { return time.Unix(0, clk.Load()) }
+	var hits atomic.Int32
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation/pat-1": func(w http.ResponseWriter, r *http.Request) {
+			hits.Add(1)
+			w.Header().Set("Retry-After", "600")
+			w.WriteHeader(http.StatusTooManyRequests)
+		},
+	})
+	fetch := func(h *harness, resource string) error {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_, err := h.actor.Fetch(ctx, Request{Resource: resource, ID: "pat-1"})
+		return err
+	}
+
+	t.Run("limiter", func(t *testing.T) {
+		// Two a minute: the burst of two goes at once; the third is free 30 s later.
+		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Now, o.RequestsPerMinute = now, 2 })
+		for range 2 {
+			if err := fetch(h, "Patient"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		err := fetch(h, "Patient")
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "free at "+clock(t0.Add(30*time.Second))) ||
+			!strings.Contains(err.Error(), "HEALOW_RATE_LIMIT") {
+			t.Fatalf("err = %v; want a refusal saying the limiter frees at %s", err, clock(t0.Add(30*time.Second)))
+		}
+	})
+
+	t.Run("hold after a 429", func(t *testing.T) {
+		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Now = now })
+		before := hits.Load()
+		if err := fetch(h, "Observation"); err == nil || !strings.Contains(err.Error(), "accepts requests again at") {
+			t.Fatalf("err = %v", err)
+		}
+		hl, _ := h.actor.Health(context.Background())
+		err := fetch(h, "Patient")
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "answered 429 and accepts requests again at "+clock(hl.RateLimitedUntil)) {
+			t.Fatalf("err = %v; want a refusal saying the hold ends at %s", err, clock(hl.RateLimitedUntil))
+		}
+		if n := hits.Load() - before; n != 1 {
+			t.Fatalf("the practice was asked %d times, want once (no retry into a 10-minute hold)", n)
+		}
+	})
+
+	t.Run("hold met by a refresh", func(t *testing.T) {
+		// The token expires 5 minutes in, inside a 10-minute hold: the renewal must wait for the
+		// hold, so the caller is told when instead of being held for it.
+		h := startActor(t, f, t0.Add(5*time.Minute), func(o *Options) { o.Now = now })
+		if err := fetch(h, "Observation"); err == nil {
+			t.Fatal("the 429 went unnoticed")
+		}
+		hl, _ := h.actor.Health(context.Background())
+		clk.Store(t0.Add(6 * time.Minute).UnixNano())
+		defer clk.Store(t0.UnixNano())
+		tokens := h.ecw.tokenCalls.Load()
+		err := fetch(h, "Patient")
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "accepts requests again at "+clock(hl.RateLimitedUntil)) {
+			t.Fatalf("err = %v; want a refusal saying the hold ends at %s", err, clock(hl.RateLimitedUntil))
+		}
+		if h.ecw.tokenCalls.Load() != tokens {
+			t.Fatal("the token endpoint was asked during the hold")
+		}
+	})
 }
 
 func TestCircuitOpensAndClosesAgain(t *testing.T) {

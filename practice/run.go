@@ -40,6 +40,7 @@ type run struct {
 	timer     *time.Timer
 
 	refreshing     bool
+	refreshAt      time.Time // when the refresh under way may send its token request (rate limits)
 	refreshErr     error     // the last refresh's failure, until one succeeds
 	refreshRetryAt time.Time // no refresh for callers before this after a failure
 	refreshFails   int
@@ -79,6 +80,7 @@ func (a *Actor) Serve(ctx context.Context) error {
 		Name:        a.id,
 		Timeout:     o.BreakerCooldown,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= o.BreakerFailures },
+		IsExcluded:  func(err error) bool { return errors.Is(err, errRedirectRefused) },
 		// Called from Allow and done, which run only in this loop.
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			if to == gobreaker.StateOpen {

@@ -3,6 +3,7 @@ package supervisor
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -94,12 +95,18 @@ func (r *Registry) Sync(ctx context.Context) error {
 	return err
 }
 
+// ask sends m to the registry and, when reply is not nil, waits for the answer. Both steps give
+// up when the caller does, and at once when the registry's loop is not running: a caller of a
+// registry that failed learns why instead of waiting for its own deadline.
 func ask[T any](ctx context.Context, r *Registry, m regMsg, reply chan T) (T, error) {
 	var zero T
+	down := r.live.watch()
 	select {
 	case r.inbox <- m:
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	case <-down:
+		return zero, r.live.failure()
 	}
 	if reply == nil {
 		return zero, nil
@@ -109,7 +116,61 @@ func ask[T any](ctx context.Context, r *Registry, m regMsg, reply chan T) (T, er
 		return v, nil
 	case <-ctx.Done():
 		return zero, ctx.Err()
+	case <-down:
+		return zero, r.live.failure()
 	}
+}
+
+// liveness tells callers whether the registry's loop runs. Before its first start callers wait,
+// as for a busy registry; once Serve has returned, they are answered at once with why, until a
+// restart brings the loop back.
+type liveness struct {
+	mu   sync.Mutex
+	down chan struct{} // closed while the loop is not running
+	err  error         // why Serve last returned
+}
+
+func (l *liveness) watch() <-chan struct{} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.down
+}
+
+func (l *liveness) running() {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	select {
+	case <-l.down:
+		l.down = make(chan struct{})
+	default:
+	}
+	l.err = nil
+}
+
+func (l *liveness) stopped(err error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.err = err
+	select {
+	case <-l.down:
+	default:
+		close(l.down)
+	}
+}
+
+// failure says why the registry is down and what to do.
+func (l *liveness) failure() error {
+	l.mu.Lock()
+	err := l.err
+	l.mu.Unlock()
+	switch {
+	case errors.Is(err, vault.ErrDamaged):
+		return fmt.Errorf("%w: %w", ErrRegistryDown, err) // it says what to do
+	case errors.Is(err, context.Canceled), err == nil:
+		return fmt.Errorf("%w: the server is stopping", ErrRegistryDown)
+	}
+	return fmt.Errorf("%w: its registry stopped (%w) and is restarted after a pause; "+
+		"try again in a minute, and if it keeps happening, restart the MCP client and see the server's log", ErrRegistryDown, err)
 }
 
 // fanOut asks every actor at once, so one slow actor costs healthWait, not one per practice.

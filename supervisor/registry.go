@@ -18,6 +18,10 @@ import (
 // ErrUnknownPractice: no connected practice has that name or id.
 var ErrUnknownPractice = errors.New("unknown practice")
 
+// ErrRegistryDown: the registry's loop is not running (it failed and waits to be restarted, or
+// the server is stopping), so no practice can be looked up until it runs again.
+var ErrRegistryDown = errors.New("healow cannot serve its practices right now")
+
 // Registry maps practice ids to their actors. It is itself an actor: its map is touched only by
 // its Serve goroutine, and callers send it messages.
 type Registry struct {
@@ -30,6 +34,7 @@ type Registry struct {
 	// Kept across restarts of Serve, since the actors outlive them in their own supervisor.
 	entries map[string]*entry
 	gen     int64
+	live    liveness
 }
 
 type entry struct {
@@ -47,6 +52,7 @@ func newRegistry(opts Options, practices *suture.Supervisor) *Registry {
 		inbox:     make(chan regMsg),
 		entries:   map[string]*entry{},
 		gen:       -1,
+		live:      liveness{down: make(chan struct{})},
 	}
 }
 
@@ -79,12 +85,14 @@ func (*syncMsg) isRegMsg()   {}
 
 // Serve keeps the set of actors equal to the set of stored practices: at start, then whenever
 // the store's generation moves (another process connected, refreshed or removed a practice).
-func (r *Registry) Serve(ctx context.Context) error {
+func (r *Registry) Serve(ctx context.Context) (err error) {
+	defer func() { r.live.stopped(err) }()
 	m, err := r.read(ctx, -1)
 	if err != nil {
-		return err
+		return fmt.Errorf("reading the practices from the store: %w", err)
 	}
 	r.sync(ctx, m)
+	r.live.running()
 	tick := time.NewTicker(r.opts.PollInterval)
 	defer tick.Stop()
 	polling := false

@@ -166,3 +166,40 @@ func TestRemovedPracticeIsDropped(t *testing.T) {
 		t.Fatalf("lookup after removal: %v", err)
 	}
 }
+
+// A registry whose store is damaged cannot start, and every call to it fails at once, saying
+// why, instead of waiting for its caller's deadline (get_patient and list_practices hung for
+// over 150 s while tools/list still answered). The calls have no deadline of their own.
+func TestRegistryOnADamagedStoreFailsAtOnce(t *testing.T) {
+	t.Parallel()
+	path := testenv.ClosedStore(t, "Sunrise", "Lakeside")
+	testenv.DamageStore(t, path, 2)
+	store, err := vault.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	tree := supervisor.New(supervisor.Options{Practice: practice.Options{Store: store, Secrets: vault.NewMemory()}})
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { tree.Serve(ctx); close(served) }()
+	t.Cleanup(func() { cancel(); <-served })
+
+	calls := map[string]func() error{
+		"Lookup": func() error { _, err := tree.Registry.Lookup(context.Background(), "Sunrise"); return err },
+		"Infos":  func() error { _, err := tree.Registry.Infos(context.Background()); return err },
+		"Health": func() error { _, err := tree.Registry.Health(context.Background()); return err },
+	}
+	for name, call := range calls {
+		done := make(chan error, 1)
+		go func() { done <- call() }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, supervisor.ErrRegistryDown) || !errors.Is(err, vault.ErrDamaged) || !strings.Contains(err.Error(), path) {
+				t.Fatalf("%s: %v; want the damaged store named", name, err)
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatalf("%s is still waiting for a registry that cannot start", name)
+		}
+	}
+}

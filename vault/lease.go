@@ -85,6 +85,26 @@ ON CONFLICT (practice_id) DO UPDATE SET holder = excluded.holder, expires_at = e
 	return true, abandoned, nil
 }
 
+// ErrLeaseLost is returned by [Store.RenewRefreshLease] when the holder no longer holds the lease:
+// it lapsed and another process took it.
+var ErrLeaseLost = errors.New("the refresh lease was lost to another process")
+
+// RenewRefreshLease extends holder's lease on practice id's refresh token to ttl from now, so that
+// a refresh slower than ttl keeps it: a holder renews while its token request is out, and the
+// lease lapses ttl after a holder that died stopped renewing. It fails with ErrLeaseLost when
+// holder no longer holds the lease.
+func (s *Store) RenewRefreshLease(ctx context.Context, id, holder string, ttl time.Duration) error {
+	res, err := s.db.ExecContext(ctx, `UPDATE refresh_leases SET expires_at = ? WHERE practice_id = ? AND holder = ?`,
+		encodeTime(s.now().Add(ttl)), id, holder)
+	if err != nil {
+		return fmt.Errorf("vault: renew the refresh lease of practice %s: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return fmt.Errorf("vault: renew the refresh lease of practice %s: %w", id, errors.Join(ErrLeaseLost, err))
+	}
+	return nil
+}
+
 // releaseLease gives the lease up early. It uses its own short deadline: it runs after the
 // refresh, whose context may be gone, and a lease left behind only costs the next holder ttl.
 func (s *Store) releaseLease(id, holder string) {

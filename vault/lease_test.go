@@ -58,3 +58,45 @@ func TestRefreshLeaseIsExclusiveAcrossHandles(t *testing.T) {
 		t.Fatalf("lease of a missing practice: %v", err)
 	}
 }
+
+// A renewed lease holds past its first ttl; a lease that lapsed and went to another holder cannot
+// be renewed by the first.
+func TestRenewedLeaseOutlivesItsFirstTTL(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "tokens.db")
+	clock := newFakeClock()
+	a, b := openStoreAt(t, path, clock), openStoreAt(t, path, clock)
+	ctx := context.Background()
+	p := samplePractice("Renew")
+	if err := a.Save(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	releaseA, _, err := a.AcquireRefreshLease(ctx, p.ID, "process-a", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		clock.Advance(40 * time.Second)
+		if err := a.RenewRefreshLease(ctx, p.ID, "process-a", time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Two minutes after it was taken, the lease renewed every 40 s still holds.
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	_, _, err = b.AcquireRefreshLease(short, p.ID, "process-b", time.Minute)
+	cancel()
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("b took a renewed lease: %v", err)
+	}
+	// a stops renewing (it died): the lease lapses and b takes it; a's renewal then fails.
+	clock.Advance(2 * time.Minute)
+	releaseB, abandoned, err := b.AcquireRefreshLease(ctx, p.ID, "process-b", time.Minute)
+	if err != nil || !abandoned {
+		t.Fatalf("b after a's lease lapsed: %v, abandoned %v", err, abandoned)
+	}
+	if err := a.RenewRefreshLease(ctx, p.ID, "process-a", time.Minute); !errors.Is(err, ErrLeaseLost) {
+		t.Fatalf("a renewed a lease b holds: %v", err)
+	}
+	releaseA()
+	releaseB()
+}

@@ -116,19 +116,19 @@ func (s *Store) GetByName(ctx context.Context, name string) (Practice, error) {
 func (s *Store) List(ctx context.Context) ([]Practice, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+practiceColumns+` FROM practices ORDER BY name_key, id`)
 	if err != nil {
-		return nil, fmt.Errorf("vault: list practices: %w", err)
+		return nil, s.explain(fmt.Errorf("vault: list practices: %w", err))
 	}
 	defer rows.Close()
 	var ps []Practice
 	for rows.Next() {
 		p, err := scanPractice(rows)
 		if err != nil {
-			return nil, fmt.Errorf("vault: list practices: %w", err)
+			return nil, s.explain(fmt.Errorf("vault: list practices: %w", err))
 		}
 		ps = append(ps, p)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("vault: list practices: %w", err)
+		return nil, s.explain(fmt.Errorf("vault: list practices: %w", err))
 	}
 	return ps, nil
 }

@@ -75,10 +75,10 @@ func OpenWithOptions(path string, opts Options) (*Store, error) {
 	// Opening is bounded by the busy timeout on each statement; no caller context exists yet.
 	ctx := context.Background()
 	if err := enableWAL(ctx, db); err != nil {
-		return nil, errors.Join(fmt.Errorf("vault: prepare token store %s: %w", abs, err), db.Close())
+		return nil, errors.Join(explainDamage(abs, fmt.Errorf("vault: prepare token store %s: %w", abs, err)), db.Close())
 	}
 	if err := migrate(ctx, db); err != nil {
-		return nil, errors.Join(fmt.Errorf("vault: prepare token store %s: %w", abs, err), db.Close())
+		return nil, errors.Join(explainDamage(abs, fmt.Errorf("vault: prepare token store %s: %w", abs, err)), db.Close())
 	}
 	// SQLite creates the -wal and -shm files with the database file's mode, but an older run
 	// may have left looser ones behind.
@@ -125,7 +125,7 @@ func (s *Store) Path() string { return s.path }
 func (s *Store) Generation(ctx context.Context) (int64, error) {
 	var g int64
 	if err := s.db.QueryRowContext(ctx, `SELECT value FROM generation WHERE id = 1`).Scan(&g); err != nil {
-		return 0, fmt.Errorf("vault: read generation of %s: %w", s.path, err)
+		return 0, s.explain(fmt.Errorf("vault: read generation of %s: %w", s.path, err))
 	}
 	return g, nil
 }

@@ -6,8 +6,6 @@ import (
 	"flag"
 	"log/slog"
 
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -32,6 +30,11 @@ func runServe(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	// A damaged store would leave the registry unable to start, and every practice's tools
+	// failing; better to refuse now, saying where it is and what to do.
+	if err := store.Check(ctx); err != nil {
+		return err
+	}
 	log := newLogger()
 	slog.SetDefault(log)
 	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, supervisor.SocketDir(store.Path()))
@@ -42,7 +45,8 @@ func runServe(ctx context.Context, args []string) error {
 	go func() { treeDone <- rt.Tree.Serve(ctx) }()
 
 	log.Info("serving MCP on stdio", "store", store.Path())
-	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, &sdk.StdioTransport{})
+	// Not the SDK's StdioTransport: it ends the session at the first line that is not a message.
+	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, mcp.NewStdioTransport(log))
 	cancel()
 	<-treeDone
 	if errors.Is(err, context.Canceled) {

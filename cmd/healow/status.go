@@ -50,6 +50,10 @@ func runStatus(ctx context.Context, args []string) error {
 		return exitStatus(statusNoServer)
 	}
 	defer store.Close()
+	// A damaged store is reported as status failing (exit 1), with what to do.
+	if err := store.Check(ctx); err != nil {
+		return err
+	}
 	s := statusRun{store: store, dir: supervisor.SocketDir(store.Path()), out: os.Stdout,
 		json: *asJSON, colour: painter(!*asJSON && isTerminal(os.Stdout)), now: time.Now}
 	code := 0

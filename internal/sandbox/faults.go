@@ -43,6 +43,9 @@ type Faults struct {
 	// RejectAccess answers every FHIR request 401, as a practice that stopped honouring the
 	// app's access tokens while still issuing them would.
 	RejectAccess bool
+	// Gate, when not nil, holds every FHIR request of this practice until it is closed (or the
+	// client gives up), so that a test can keep a call in flight for as long as it needs.
+	Gate <-chan struct{}
 	// AccessTokenTTL, when positive, replaces Options.AccessTokenTTL for this practice's new
 	// tokens.
 	AccessTokenTTL time.Duration
@@ -119,6 +122,13 @@ func (s *Server) fhirFault(w http.ResponseWriter, r *http.Request, p *practice) 
 	}
 	s.mu.Unlock()
 
+	if f.Gate != nil {
+		select {
+		case <-f.Gate:
+		case <-r.Context().Done():
+			return true
+		}
+	}
 	if f.Latency > 0 {
 		t := time.NewTimer(f.Latency)
 		select {
