@@ -129,7 +129,7 @@ func TestTokenEndpointElsewhereNeverGetsTheSecret(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := r.conn.States.Add(smart.Pending{PracticeName: "EHR", FHIRBase: ehr.url("/fhir/r4/EHR"), Verifier: pkce.Verifier,
+	state, err := r.conn.States.Add(context.Background(), smart.Pending{PracticeName: "EHR", FHIRBase: ehr.url("/fhir/r4/EHR"), Verifier: pkce.Verifier,
 		Config: parsed, Scopes: smart.Scopes(parsed), Created: time.Now()})
 	if err != nil {
 		t.Fatal(err)

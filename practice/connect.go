@@ -60,7 +60,7 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 		return Authorization{}, err
 	}
 	scopes := smart.Scopes(cfg)
-	state, err := c.States.Add(smart.Pending{
+	state, err := c.States.Add(ctx, smart.Pending{
 		PracticeName: name, FHIRBase: base, Verifier: pkce.Verifier,
 		Config: cfg, Scopes: scopes, Created: c.now(),
 	})
@@ -100,7 +100,7 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 	case state == "":
 		return vault.Practice{}, errors.New("state: give the state returned by connect_practice, or paste the whole redirect URL")
 	}
-	p, err := c.States.Take(state)
+	p, err := c.States.Take(ctx, state)
 	if err != nil {
 		return vault.Practice{}, err
 	}

@@ -13,7 +13,6 @@ import (
 	"testing"
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
-	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // wire records every request this process sends, as it leaves: method, URL, headers and body,
@@ -90,7 +89,7 @@ func TestSecretsGoOnlyWhereTheyBelong(t *testing.T) {
 	rec := &wire{next: w.opts.HTTP.Transport}
 	w.opts.HTTP.Transport = rec // the same client carries the OAuth requests
 	ctx := context.Background()
-	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: smart.NewStates(nil)}
+	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, nil)}
 	client := sandbox.DefaultClient()
 	var authorizeURLs []string
 	basePatient := map[string]string{} // patient id → FHIR base

@@ -19,8 +19,8 @@ type launch struct {
 	redirect string
 }
 
-func (w *world) connector(now func() time.Time) *Connector {
-	return &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: smart.NewStates(now)}
+func (w *world) connector(t testing.TB, now func() time.Time) *Connector {
+	return &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, now)}
 }
 
 func (w *world) launch(t *testing.T, c *Connector, p sandbox.Practice) launch {
@@ -53,7 +53,7 @@ func codeOf(redirect string) string {
 func TestCompletedStateCannotBeReplayed(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sandbox.Options{})
-	c := w.connector(nil)
+	c := w.connector(t, nil)
 	l := w.launch(t, c, w.sb.Practices()[0])
 	ctx := context.Background()
 	if _, err := c.Complete(ctx, l.redirect, ""); err != nil {
@@ -75,7 +75,7 @@ func TestCompletedStateCannotBeReplayed(t *testing.T) {
 func TestGuessedStateIsRefused(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sandbox.Options{})
-	c := w.connector(nil)
+	c := w.connector(t, nil)
 	l := w.launch(t, c, w.sb.Practices()[0])
 	s := l.auth.State
 	flipped := "A" + s[1:]
@@ -102,7 +102,7 @@ func TestGuessedStateIsRefused(t *testing.T) {
 func TestStateCannotFinishAnotherPractice(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sandbox.Options{})
-	c := w.connector(nil)
+	c := w.connector(t, nil)
 	ps := w.sb.Practices()
 	a, b := w.launch(t, c, ps[0]), w.launch(t, c, ps[1])
 	ctx := context.Background()
@@ -131,7 +131,7 @@ func TestCodeAfterTheStateExpiredIsRefused(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sandbox.Options{})
 	clock := &skewClock{}
-	c := w.connector(clock.Now)
+	c := w.connector(t, clock.Now)
 	ps := w.sb.Practices()
 	late, inTime := w.launch(t, c, ps[0]), w.launch(t, c, ps[1])
 	clock.Advance(smart.StateTTL - time.Second)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -35,6 +36,18 @@ func newWorld(t testing.TB, so sandbox.Options) *world {
 	w := newProcess(t, sb, filepath.Join(t.TempDir(), "tokens.db"), vault.NewMemory())
 	w.setClock(so.Now)
 	return w
+}
+
+// states runs a sign-ins actor reading now until the test ends, as the tree or healow connect
+// runs one.
+func states(t testing.TB, now func() time.Time) *smart.States {
+	t.Helper()
+	s := smart.NewStates(actor.NowFunc(now))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { s.Serve(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return s
 }
 
 func (w *world) setClock(now func() time.Time) {
@@ -70,7 +83,7 @@ func newProcess(t testing.TB, sb *sandbox.Server, path string, secrets vault.Sec
 func (w *world) connect(t testing.TB, i int) (string, sandbox.Practice) {
 	t.Helper()
 	p := w.sb.Practices()[i]
-	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: smart.NewStates(w.opts.Now), Now: w.opts.Now}
+	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, w.opts.Now), Now: w.opts.Now}
 	ctx := context.Background()
 	auth, err := conn.Begin(ctx, p.Name, p.BaseURL)
 	if err != nil {

@@ -83,6 +83,9 @@ func New(opts Options) *Tree {
 	t := &Tree{root: root, Registry: reg, Started: time.Now()}
 	root.Add(reg)
 	root.Add(practices)
+	if opts.Connector != nil && opts.Connector.States != nil {
+		root.Add(opts.Connector.States) // the sign-ins in flight, for connect_practice and complete_oauth
+	}
 	if store := opts.Practice.Store; store != nil {
 		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,
 			now: now, log: opts.Logger.With("service", "audit")}

@@ -4,32 +4,18 @@ import (
 	"bytes"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
+// fakeClock is the clock these tests move by hand.
+type fakeClock = actor.Fake
 
 func newFakeClock() *fakeClock {
 	// Nanoseconds and a non-UTC zone make sure both survive the round trip.
-	return &fakeClock{now: time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("EST", -5*3600))}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
+	return actor.NewFake(time.Date(2026, 3, 14, 15, 9, 26, 535897932, time.FixedZone("EST", -5*3600)))
 }
 
 // openTestStore opens a store in a fresh temporary folder and closes it when the test ends.

@@ -46,6 +46,9 @@ func runConnect(ctx context.Context, args []string) error {
 	}
 	defer store.Close()
 	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts))
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go conn.States.Serve(ctx) // this sign-in, in flight
 
 	browse := openBrowser
 	if *noBrowser {

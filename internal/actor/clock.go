@@ -73,3 +73,22 @@ func Sleep(ctx context.Context, c Clock, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// NowFunc is the wall clock with now as its reading: timers, tickers and deadlines run on wall
+// time, only Now differs. It suits a test that sets the time ahead or behind (a skewed clock)
+// without moving it by hand.
+func NowFunc(now func() time.Time) Clock {
+	if now == nil {
+		return Real
+	}
+	return nowFunc{now}
+}
+
+type nowFunc struct{ now func() time.Time }
+
+func (c nowFunc) Now() time.Time                   { return c.now() }
+func (c nowFunc) NewTimer(d time.Duration) Timer   { return Real.NewTimer(d) }
+func (c nowFunc) NewTicker(d time.Duration) Ticker { return Real.NewTicker(d) }
+func (c nowFunc) WithTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	return Real.WithTimeout(ctx, d)
+}

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 func TestFullFlow(t *testing.T) {
@@ -179,24 +181,24 @@ func TestTokenErrors(t *testing.T) {
 	c := DefaultClient()
 	tests := []struct {
 		name       string
-		edit       func(form url.Values, id, secret *string, clk *clock)
+		edit       func(form url.Values, id, secret *string, clk *actor.Fake)
 		twice      bool // exchange once successfully first
 		wantStatus int
 		wantError  string
 	}{
-		{"wrong secret", func(_ url.Values, _, secret *string, _ *clock) { *secret = "nope" }, false, 401, "invalid_client"},
-		{"secret in body instead of Basic", func(f url.Values, id, secret *string, _ *clock) {
+		{"wrong secret", func(_ url.Values, _, secret *string, _ *actor.Fake) { *secret = "nope" }, false, 401, "invalid_client"},
+		{"secret in body instead of Basic", func(f url.Values, id, secret *string, _ *actor.Fake) {
 			f.Set("client_id", *id)
 			f.Set("client_secret", *secret)
 			*id = ""
 		}, false, 401, "invalid_client"},
-		{"wrong verifier", func(f url.Values, _, _ *string, _ *clock) { f.Set("code_verifier", newPKCE().verifier) }, false, 400, "invalid_grant"},
-		{"missing verifier", func(f url.Values, _, _ *string, _ *clock) { f.Del("code_verifier") }, false, 400, "invalid_grant"},
-		{"other redirect_uri", func(f url.Values, _, _ *string, _ *clock) { f.Set("redirect_uri", "http://127.0.0.1:9/cb") }, false, 400, "invalid_grant"},
-		{"unknown code", func(f url.Values, _, _ *string, _ *clock) { f.Set("code", "forged") }, false, 400, "invalid_grant"},
-		{"expired code", func(_ url.Values, _, _ *string, clk *clock) { clk.Advance(61 * time.Second) }, false, 400, "invalid_grant"},
+		{"wrong verifier", func(f url.Values, _, _ *string, _ *actor.Fake) { f.Set("code_verifier", newPKCE().verifier) }, false, 400, "invalid_grant"},
+		{"missing verifier", func(f url.Values, _, _ *string, _ *actor.Fake) { f.Del("code_verifier") }, false, 400, "invalid_grant"},
+		{"other redirect_uri", func(f url.Values, _, _ *string, _ *actor.Fake) { f.Set("redirect_uri", "http://127.0.0.1:9/cb") }, false, 400, "invalid_grant"},
+		{"unknown code", func(f url.Values, _, _ *string, _ *actor.Fake) { f.Set("code", "forged") }, false, 400, "invalid_grant"},
+		{"expired code", func(_ url.Values, _, _ *string, clk *actor.Fake) { clk.Advance(61 * time.Second) }, false, 400, "invalid_grant"},
 		{"code used twice", nil, true, 400, "invalid_grant"},
-		{"unsupported grant", func(f url.Values, _, _ *string, _ *clock) { f.Set("grant_type", "client_credentials") }, false, 400, "unsupported_grant_type"},
+		{"unsupported grant", func(f url.Values, _, _ *string, _ *actor.Fake) { f.Set("grant_type", "client_credentials") }, false, 400, "unsupported_grant_type"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,34 +10,18 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 // The scopes a typical client asks for: identity, offline access and the
 // resources the tests read.
 const testScopes = "openid fhirUser offline_access launch/patient patient/Patient.rs patient/Observation.rs patient/DocumentReference.rs patient/Binary.r"
 
-// clock is an injectable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is an Options.Now the test moves by hand.
+func newClock() *actor.Fake { return actor.NewFake(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)) }
 
 func startSandbox(t *testing.T, opts Options) *Server {
 	t.Helper()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
@@ -76,7 +77,7 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: o.Now, Hosts: hosts}
-	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(o.Now), Now: o.Now}
+	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(actor.NowFunc(o.Now)), Now: o.Now}
 	po := o.Practice
 	po.Store, po.Secrets, po.OAuth, po.HTTP = store, secrets, oauth, hc
 	if po.Logger == nil {

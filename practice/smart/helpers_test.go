@@ -4,9 +4,10 @@ import (
 	"encoding/json"
 	"os"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
@@ -54,27 +55,8 @@ func ecwConfig(t *testing.T, mutate func(map[string]any)) *Config {
 	return c
 }
 
-// fakeClock is an injectable clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newFakeClock() *fakeClock {
-	return &fakeClock{now: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
+// newFakeClock is the clock these tests move by hand.
+func newFakeClock() *actor.Fake { return actor.NewFake(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)) }
 
 // assertNoSecrets fails when msg contains any of the sensitive values.
 func assertNoSecrets(t *testing.T, msg string, secrets ...string) {

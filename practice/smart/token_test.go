@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 // Values a fake eCW must never see echoed into an error message. The id and
@@ -75,7 +77,7 @@ func ecwTokenServer(t *testing.T, wantForm url.Values, status int, contentType, 
 	return srv, &Config{TokenEndpoint: srv.URL + "/oauth/oauth2/token"}, &hits
 }
 
-func testClient(srv *httptest.Server, clock *fakeClock) *Client {
+func testClient(srv *httptest.Server, clock *actor.Fake) *Client {
 	return &Client{HTTP: srv.Client(), ClientID: testClientID, ClientSecret: testClientSecret, RedirectURI: testRedirect, Now: clock.Now, Hosts: localHosts}
 }
 
