@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -18,8 +19,8 @@ const healthWait = 2 * time.Second
 // Lookup finds a practice's actor by id or by name (case-insensitive). An empty key means "the
 // only one", and is an error when zero or several practices are connected.
 func (r *Registry) Lookup(ctx context.Context, key string) (*practice.Actor, error) {
-	m := &lookupMsg{key: key, reply: make(chan lookupReply, 1)}
-	rep, err := ask(ctx, r, m, m.reply)
+	m := &lookupMsg{key: key, reply: actor.NewReply[lookupReply]()}
+	rep, err := actor.Ask(ctx, r.box, regMsg(m), m.reply)
 	if err != nil {
 		return nil, err
 	}
@@ -28,8 +29,8 @@ func (r *Registry) Lookup(ctx context.Context, key string) (*practice.Actor, err
 
 // Actors lists every practice actor, ordered by practice name.
 func (r *Registry) Actors(ctx context.Context) ([]*practice.Actor, error) {
-	m := &actorsMsg{reply: make(chan []*practice.Actor, 1)}
-	return ask(ctx, r, m, m.reply)
+	m := &actorsMsg{reply: actor.NewReply[[]*practice.Actor]()}
+	return actor.Ask(ctx, r.box, regMsg(m), m.reply)
 }
 
 // Infos describes every connected practice, ordered by name.
@@ -91,78 +92,12 @@ func (r *Registry) Sync(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	_, err = ask[struct{}](ctx, r, m, nil)
-	return err
+	return r.box.Send(ctx, m)
 }
 
-// ask sends m to the registry and, when reply is not nil, waits for the answer. Both steps give
-// up when the caller does, and at once when the registry's loop is not running: a caller of a
-// registry that failed learns why instead of waiting for its own deadline.
-func ask[T any](ctx context.Context, r *Registry, m regMsg, reply chan T) (T, error) {
-	var zero T
-	down := r.live.watch()
-	select {
-	case r.inbox <- m:
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-down:
-		return zero, r.live.failure()
-	}
-	if reply == nil {
-		return zero, nil
-	}
-	select {
-	case v := <-reply:
-		return v, nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-down:
-		return zero, r.live.failure()
-	}
-}
-
-// liveness tells callers whether the registry's loop runs. Before its first start callers wait,
-// as for a busy registry; once Serve has returned, they are answered at once with why, until a
-// restart brings the loop back.
-type liveness struct {
-	mu   sync.Mutex
-	down chan struct{} // closed while the loop is not running
-	err  error         // why Serve last returned
-}
-
-func (l *liveness) watch() <-chan struct{} {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.down
-}
-
-func (l *liveness) running() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	select {
-	case <-l.down:
-		l.down = make(chan struct{})
-	default:
-	}
-	l.err = nil
-}
-
-func (l *liveness) stopped(err error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.err = err
-	select {
-	case <-l.down:
-	default:
-		close(l.down)
-	}
-}
-
-// failure says why the registry is down and what to do.
-func (l *liveness) failure() error {
-	l.mu.Lock()
-	err := l.err
-	l.mu.Unlock()
+// downError says why the registry is down, given why its Serve returned, and what to do. Callers
+// get it at once (through the mailbox) until a restart brings the loop back.
+func downError(err error) error {
 	switch {
 	case errors.Is(err, vault.ErrDamaged):
 		return fmt.Errorf("%w: %w", ErrRegistryDown, err) // it says what to do

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -37,8 +38,8 @@ func Healthy(s practice.State) bool {
 // is not healthy. An actor that does not answer before ctx ends (at most two seconds) is reported
 // as restarting, and one the supervisor no longer runs as stopped.
 func (r *Registry) Status(ctx context.Context) ([]PracticeStatus, error) {
-	m := &namesMsg{reply: make(chan map[string]string, 1)}
-	names, err := ask(ctx, r, m, m.reply)
+	m := &namesMsg{reply: actor.NewReply[map[string]string]()}
+	names, err := actor.Ask(ctx, r.box, regMsg(m), m.reply)
 	if err != nil {
 		return nil, err
 	}

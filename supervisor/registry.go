@@ -11,6 +11,7 @@ import (
 
 	"github.com/thejerf/suture/v4"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -28,13 +29,13 @@ type Registry struct {
 	opts      Options
 	log       *slog.Logger
 	practices *suture.Supervisor
-	inbox     chan regMsg
+	box       *actor.Mailbox[regMsg]
+	clock     actor.Clock
 	audit     *auditor // nil without a store
 
 	// Kept across restarts of Serve, since the actors outlive them in their own supervisor.
 	entries map[string]*entry
 	gen     int64
-	live    liveness
 }
 
 type entry struct {
@@ -49,10 +50,10 @@ func newRegistry(opts Options, practices *suture.Supervisor) *Registry {
 		opts:      opts,
 		log:       opts.Logger.With("service", "registry"),
 		practices: practices,
-		inbox:     make(chan regMsg),
+		box:       actor.NewMailbox[regMsg](),
+		clock:     actor.OrReal(opts.Clock),
 		entries:   map[string]*entry{},
 		gen:       -1,
-		live:      liveness{down: make(chan struct{})},
 	}
 }
 
@@ -62,14 +63,18 @@ type regMsg interface{ isRegMsg() }
 
 type lookupMsg struct {
 	key   string
-	reply chan lookupReply
+	reply *actor.Reply[lookupReply]
 }
 type lookupReply struct {
 	actor *practice.Actor
 	err   error
 }
-type actorsMsg struct{ reply chan []*practice.Actor }
-type namesMsg struct{ reply chan map[string]string } // practice id → name
+type actorsMsg struct {
+	reply *actor.Reply[[]*practice.Actor]
+}
+type namesMsg struct {
+	reply *actor.Reply[map[string]string]
+} // practice id → name
 type syncMsg struct {
 	rows      []vault.Practice
 	gen       int64
@@ -86,21 +91,21 @@ func (*syncMsg) isRegMsg()   {}
 // Serve keeps the set of actors equal to the set of stored practices: at start, then whenever
 // the store's generation moves (another process connected, refreshed or removed a practice).
 func (r *Registry) Serve(ctx context.Context) (err error) {
-	defer func() { r.live.stopped(err) }()
+	defer func() { r.box.Down(downError(err)) }()
 	m, err := r.read(ctx, -1)
 	if err != nil {
 		return fmt.Errorf("reading the practices from the store: %w", err)
 	}
 	r.sync(ctx, m)
-	r.live.running()
-	tick := time.NewTicker(r.opts.PollInterval)
+	r.box.Up()
+	tick := r.clock.NewTicker(r.opts.PollInterval)
 	defer tick.Stop()
 	polling := false
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-tick.C:
+		case <-tick.C():
 			if polling {
 				continue
 			}
@@ -111,12 +116,9 @@ func (r *Registry) Serve(ctx context.Context) (err error) {
 					m = &syncMsg{err: err}
 				}
 				m.fromPoll = true
-				select {
-				case r.inbox <- m:
-				case <-ctx.Done():
-				}
+				r.box.Send(ctx, m) // fails only when the loop has gone
 			}(r.gen)
-		case m := <-r.inbox:
+		case m := <-r.box.Receive():
 			if s, ok := m.(*syncMsg); ok && s.fromPoll {
 				polling = false
 			}
@@ -144,15 +146,15 @@ func (r *Registry) handle(ctx context.Context, m regMsg) {
 	switch m := m.(type) {
 	case *lookupMsg:
 		a, err := r.lookup(m.key)
-		m.reply <- lookupReply{a, err}
+		m.reply.Send(lookupReply{a, err})
 	case *actorsMsg:
-		m.reply <- r.sorted()
+		m.reply.Send(r.sorted())
 	case *namesMsg:
 		names := make(map[string]string, len(r.entries))
 		for id, e := range r.entries {
 			names[id] = e.name
 		}
-		m.reply <- names
+		m.reply.Send(names)
 	case *syncMsg:
 		r.sync(ctx, m)
 	}
@@ -180,7 +182,7 @@ func (r *Registry) sync(ctx context.Context, m *syncMsg) {
 		if e.stamp != stamp {
 			e.stamp, e.name = stamp, p.Name
 			go func() { // an actor that is restarting must not hold up the registry
-				ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+				ctx, cancel := r.clock.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
 				_ = e.actor.Reload(ctx)
 			}()

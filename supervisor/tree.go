@@ -10,6 +10,7 @@ import (
 
 	"github.com/thejerf/suture/v4"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -20,7 +21,9 @@ type Options struct {
 	Practice practice.Options
 	// Connector runs SMART launches for connect_practice and complete_oauth.
 	Connector *practice.Connector
-	Logger    *slog.Logger
+	// Clock is the tree's time (its polls, its timeouts); nil means the wall clock.
+	Clock  actor.Clock
+	Logger *slog.Logger
 	// PollInterval is how often the store is checked for practices connected or changed by
 	// another process. Zero means one second.
 	PollInterval time.Duration
