@@ -1,5 +1,7 @@
 // Package supervisor runs the suture tree: a registry that maps practice ids to practice actors,
-// and a sub-supervisor under which each actor runs, restarted with backoff when it fails.
+// and a sub-supervisor under which each actor runs, restarted with backoff when it fails. It also
+// disconnects practices and writes the audit trail; what `healow status` and the practice_status
+// tool show, and the socket that answers them, are package supervisor/status.
 package supervisor
 
 import (
@@ -11,6 +13,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -26,7 +29,7 @@ type Options struct {
 	PollInterval time.Duration
 
 	// StatusDir, when set, is where this process answers `healow status` on a unix socket
-	// (see SocketDir). Empty means it does not.
+	// (see status.SocketDir). Empty means it does not.
 	StatusDir string
 	// Version is what status reports for this process.
 	Version string
@@ -87,11 +90,12 @@ func New(opts Options) *Tree {
 		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,
 			now: now, log: opts.Logger.With("service", "audit")}
 		root.Add(reg.audit)
-		root.Add(&stateRecorder{reg: reg, store: store, every: opts.StateEvery, now: now, log: opts.Logger})
+		root.Add(&status.Recorder{Source: statusSource{t}, Store: store, Every: opts.StateEvery, Now: now, Log: opts.Logger})
 	}
 	if opts.StatusDir != "" {
-		root.Add(&statusServer{tree: t, path: SocketPath(opts.StatusDir, os.Getpid()),
-			proc: Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version}, log: opts.Logger})
+		root.Add(&status.Listener{Path: status.SocketPath(opts.StatusDir, os.Getpid()),
+			Process: status.Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version},
+			Source:  statusSource{t}, Log: opts.Logger})
 	}
 	return t
 }
