@@ -79,7 +79,7 @@ func New(opts Options) *Tree {
 	if now == nil {
 		now = time.Now
 	}
-	hook := eventHook(opts.Logger)
+	hook := eventHook(opts.Logger, time.Now)
 	root := suture.New("healow", suture.Spec{EventHook: hook})
 	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
 	reg := newRegistry(opts, practices)
@@ -102,21 +102,3 @@ func New(opts Options) *Tree {
 
 // Serve runs the tree until ctx ends.
 func (t *Tree) Serve(ctx context.Context) error { return t.root.Serve(ctx) }
-
-// eventHook sends suture's events to slog at levels that match what they mean.
-func eventHook(log *slog.Logger) suture.EventHook {
-	return func(e suture.Event) {
-		switch e := e.(type) {
-		case suture.EventServicePanic:
-			log.Error("service panicked", "service", e.ServiceName, "restarting", e.Restarting, "panic", e.PanicMsg)
-		case suture.EventServiceTerminate:
-			log.Warn("service stopped", "service", e.ServiceName, "restarting", e.Restarting, "err", e.Err)
-		case suture.EventBackoff:
-			log.Warn("supervisor backing off after repeated failures", "supervisor", e.SupervisorName)
-		case suture.EventResume:
-			log.Info("supervisor resuming", "supervisor", e.SupervisorName)
-		case suture.EventStopTimeout:
-			log.Error("service did not stop in time", "service", e.ServiceName)
-		}
-	}
-}
