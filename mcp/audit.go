@@ -12,6 +12,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
@@ -69,7 +70,7 @@ func resourceOf(req practice.Request) string {
 	}
 	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
 	for i := len(parts) - 1; i >= 0; i-- {
-		if practice.IsResourceType(parts[i]) {
+		if fhir.IsResourceType(parts[i]) {
 			return parts[i]
 		}
 	}

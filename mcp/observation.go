@@ -5,7 +5,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 type observationIn struct {
@@ -19,7 +19,7 @@ type observationIn struct {
 	paging
 }
 
-func categoryNames(cats []smart.Category) string {
+func categoryNames(cats []fhir.Category) string {
 	names := make([]string, len(cats))
 	for i, c := range cats {
 		names[i] = c.Name
@@ -32,7 +32,7 @@ func (t *tools) addObservation(s *sdk.Server) {
 		name: "search_observation", title: "Search results and measurements", resource: "Observation",
 		description: "Searches the patient's Observations: laboratory results, vital signs, smoking and other social history, survey answers, " +
 			"social needs (sdoh), exam findings and more, with values, units, reference ranges and dates. " +
-			"category is one of " + categoryNames(smart.ObservationCategories) + "; an unknown one is refused with the list. " +
+			"category is one of " + categoryNames(fhir.ObservationCategories) + "; an unknown one is refused with the list. " +
 			"Other filters: code, date_from and date_to (inclusive), status, encounter, since.",
 		build: func(in observationIn, q *query) {
 			q.friendlyCategory("category", in.Category)

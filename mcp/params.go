@@ -9,7 +9,7 @@ import (
 	"strings"
 
 	"github.com/healow-mcp/healow-mcp/practice"
-	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // query is what a typed search tool asks of a practice: a resource type and its search
@@ -129,7 +129,7 @@ func (q *query) friendlyCategory(field, name string) {
 	if name = strings.TrimSpace(name); name == "" {
 		return
 	}
-	c, err := smart.LookupCategory(q.resource, name)
+	c, err := fhir.LookupCategory(q.resource, name)
 	if err != nil {
 		q.fail(field, "%v", err)
 		return

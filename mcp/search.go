@@ -11,6 +11,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
@@ -119,7 +120,7 @@ func nextAlone(pg paging, q *query) error {
 		return fmt.Errorf("next: give next alone (practice may accompany it); it already carries the search, so drop the other fields (%s)", strings.Join(names, ", "))
 	}
 	if u, err := url.Parse(pg.Next); err == nil {
-		if last := path.Base(u.Path); practice.IsResourceType(last) && last != q.resource {
+		if last := path.Base(u.Path); fhir.IsResourceType(last) && last != q.resource {
 			return fmt.Errorf("next: this link pages %s, not %s; pass it to the %s search instead", last, q.resource, last)
 		}
 	}

@@ -11,7 +11,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
-	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // pageResult is the fixed shape of every typed search and list tool.
@@ -206,7 +206,7 @@ func TestEveryFriendlyCategory(t *testing.T) {
 	withData := map[string]bool{"laboratory": true, "vital-signs": true, "social-history": true, "survey": true, "sdoh": true,
 		"problem-list-item": true, "encounter-diagnosis": true, "health-concern": true}
 	ungranted := map[string]bool{"procedure": true, "activity": true} // eCW advertises no scope for them
-	for tool, cats := range map[string][]smart.Category{"search_observation": smart.ObservationCategories, "search_condition": smart.ConditionCategories} {
+	for tool, cats := range map[string][]fhir.Category{"search_observation": fhir.ObservationCategories, "search_condition": fhir.ConditionCategories} {
 		for _, c := range cats {
 			pg := searchPage(t, cs, tool, map[string]any{"category": c.Name, "count": 100})
 			if withData[c.Name] != (pg.Returned > 0) {

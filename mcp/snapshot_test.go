@@ -70,7 +70,8 @@ func TestToolSnapshots(t *testing.T) {
 			continue
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("tool %s differs from %s; if the change is meant, run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp and review the diff\ngot:\n%s", tool.Name, path, got)
+			t.Errorf("tool %s differs from %s (- snapshot, + now); if the change is meant, run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp and review the diff\n%s",
+				tool.Name, path, lineDiff(string(want), string(got), 3))
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
@@ -80,7 +81,7 @@ func TestToolSnapshots(t *testing.T) {
 				os.Remove(f)
 				continue
 			}
-			t.Errorf("%s snapshots a tool that no longer exists", f)
+			t.Errorf("%s snapshots a tool the server no longer lists; if that is meant, run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp to remove it", f)
 		}
 	}
 }

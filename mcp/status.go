@@ -7,7 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 )
 
 type statusIn struct {
@@ -18,7 +18,7 @@ type statusOut struct {
 	Practices []healthOut `json:"practices"`
 }
 
-// healthOut is supervisor.PracticeStatus shaped for a model: durations in milliseconds and
+// healthOut is status.Practice shaped for a model: durations in milliseconds and
 // seconds, times left out when they never happened.
 type healthOut struct {
 	ID                  string    `json:"id"`
@@ -49,7 +49,7 @@ type healthOut struct {
 	LastErrorAt         time.Time `json:"last_error_at,omitzero"`
 }
 
-func toHealthOut(p supervisor.PracticeStatus) healthOut {
+func toHealthOut(p status.Practice) healthOut {
 	return healthOut{
 		ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, State: string(p.State), Healthy: p.Healthy, Advice: p.Advice,
 		TokenExpiry: p.TokenExpiry, TokenSecondsLeft: int64(p.TokenLeft / time.Second), LastRefresh: p.LastRefresh,

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // capability is what the actor keeps of a practice's CapabilityStatement: the search
@@ -52,14 +54,14 @@ func parseCapability(body []byte) (*capability, error) {
 // of the type's subject parameters that the practice declares. ok is false when the type holds
 // patient data and the practice declares none of them; pin is "" for a type that holds none.
 func (c *capability) pin(resource string) (pin string, ok bool) {
-	if !HoldsPatientData(resource) {
+	if !fhir.HoldsPatientData(resource) {
 		return "", true
 	}
-	kind, known := patientTypes[resource]
+	kind, known := fhir.PatientCompartment(resource)
 	if !known {
 		return "", false
 	}
-	for _, p := range kind.pins {
+	for _, p := range kind.SubjectParams {
 		if c.searchParams[resource][p] {
 			return p, true
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 	"unicode"
 
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -147,7 +148,7 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 // readsPatientData reports whether granted scopes read any type that holds patient data.
 func readsPatientData(granted []string) bool {
 	for _, r := range smart.Readable(granted) {
-		if r == "*" || IsResourceType(r) && HoldsPatientData(r) {
+		if r == "*" || fhir.IsResourceType(r) && fhir.HoldsPatientData(r) {
 			return true
 		}
 	}

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // fuzzBases are practice bases as eCW and the sandbox give them.
@@ -91,7 +93,7 @@ func FuzzRequestURL(f *testing.F) {
 					want[name] = []string{value}
 				}
 				pin, _ := l.cap.pin(resource)
-				if HoldsPatientData(resource) && pin == "" {
+				if fhir.HoldsPatientData(resource) && pin == "" {
 					t.Fatalf("a search of %s went out without the patient: %s", resource, got)
 				}
 				if pin != "" && want.Get(pin) == "" {

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // ErrNotThisPatient: a request or an answer reaches records that are not the connected patient's.
@@ -68,7 +70,7 @@ func (r Request) url(base string, l limits) (string, error) {
 		return "", fmt.Errorf("%w: a Binary is a document's content and cannot be searched; find the document with search_document_reference and read its attachment", ErrNotThisPatient)
 	}
 	// A type that holds patient data is limited to the patient, or not searched at all.
-	if err := l.checkParams(r.Resource, r.Params, HoldsPatientData(r.Resource)); err != nil {
+	if err := l.checkParams(r.Resource, r.Params, fhir.HoldsPatientData(r.Resource)); err != nil {
 		return "", err
 	}
 	if l.cap == nil {
@@ -103,9 +105,9 @@ func (l limits) pinValue(pin string) string {
 }
 
 func (l limits) unsearchable(resource string) error {
-	if kind, ok := patientTypes[resource]; ok && len(kind.pins) > 0 {
+	if c, ok := fhir.PatientCompartment(resource); ok && len(c.SubjectParams) > 0 {
 		return fmt.Errorf("%w: %s holds patients' records, and the practice's CapabilityStatement declares no way to search it by patient (none of %s), so healow does not search it: the answer could hold other patients' records. Read this patient's %s by id when another record refers to one",
-			ErrNotThisPatient, resource, strings.Join(kind.pins, ", "), resource)
+			ErrNotThisPatient, resource, strings.Join(c.SubjectParams, ", "), resource)
 	}
 	return fmt.Errorf("%w: %s may hold other patients' records and cannot be limited to this patient, so healow does not search it", ErrNotThisPatient, resource)
 }
@@ -126,9 +128,9 @@ func (l limits) checkParams(resource string, params url.Values, pinned bool) err
 			return fmt.Errorf("%w: params.%s: server-defined queries cannot be limited to this patient; use plain search parameters", ErrNotThisPatient, param)
 		case param == "_revinclude" && !pinned:
 			return fmt.Errorf("%w: params._revinclude: on %s it would bring in records about anyone who refers to it; search those records instead, which are limited to this patient", ErrNotThisPatient, resource)
-		case chained && patientRoles[param]:
+		case chained && fhir.IsPatientParam(param):
 			return fmt.Errorf("%w: params.%s: the search is already limited to the patient who consented, so a chain through %s could only reach other patients; leave it out", ErrNotThisPatient, cut(name), param)
-		case patientRoles[param] || resource == "Patient" && param == "_id":
+		case fhir.IsPatientParam(param) || resource == "Patient" && param == "_id":
 			if err := l.onlyThePatient(name, param, values); err != nil {
 				return err
 			}
@@ -184,14 +186,14 @@ func (l limits) checkLink(base, link string) error {
 	if rest == "" {
 		return nil
 	}
-	if strings.Contains(rest, "/") || !IsResourceType(rest) {
+	if strings.Contains(rest, "/") || !fhir.IsResourceType(rest) {
 		return errors.New("next: this link does not continue a search of this practice; pass the Bundle's link[next].url as it is")
 	}
 	if rest == "Binary" {
 		return fmt.Errorf("%w: next: a Binary cannot be searched", ErrNotThisPatient)
 	}
-	kind, patientData := patientTypes[rest]
-	if HoldsPatientData(rest) && !patientData {
+	kind, patientData := fhir.PatientCompartment(rest)
+	if fhir.HoldsPatientData(rest) && !patientData {
 		return l.unsearchable(rest)
 	}
 	q := u.Query()
@@ -201,7 +203,7 @@ func (l limits) checkLink(base, link string) error {
 	if !patientData {
 		return nil
 	}
-	for _, pin := range kind.pins {
+	for _, pin := range kind.SubjectParams {
 		if len(q[pin]) > 0 {
 			return nil // checkParams saw that it names only this patient
 		}

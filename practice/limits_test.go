@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // ecwSearchParams are the search parameters eCW's CapabilityStatement declares (see
@@ -36,7 +38,10 @@ var ecwSearchParams = map[string][]string{
 func capabilityOf(params map[string][]string) *capability {
 	c := &capability{searchParams: map[string]map[string]bool{}}
 	for typ, names := range params {
-		c.searchParams[typ] = setOf(names...)
+		c.searchParams[typ] = map[string]bool{}
+		for _, n := range names {
+			c.searchParams[typ][n] = true
+		}
 	}
 	return c
 }
@@ -45,9 +50,9 @@ func capabilityOf(params map[string][]string) *capability {
 // and eCW's parameters for the types eCW serves.
 func testCapability() *capability {
 	params := map[string][]string{}
-	for typ, kind := range patientTypes {
-		if len(kind.pins) > 0 {
-			params[typ] = []string{"_id", kind.pins[0]}
+	for _, typ := range fhir.ResourceTypes() {
+		if kind, _ := fhir.PatientCompartment(typ); len(kind.SubjectParams) > 0 {
+			params[typ] = []string{"_id", kind.SubjectParams[0]}
 		}
 	}
 	for typ, names := range ecwSearchParams {
@@ -64,26 +69,27 @@ const limitBase = "https://fhir4.healow.com/fhir/r4/FEIGCD"
 // as asked.
 func TestEverySearchOfPatientDataIsLimited(t *testing.T) {
 	t.Parallel()
-	for _, typ := range r4ResourceList {
+	for _, typ := range fhir.ResourceTypes() {
 		// A server that declares only the last of the type's subject parameters.
 		params := map[string][]string{"Practitioner": {"name"}}
-		kind, patientData := patientTypes[typ]
-		if patientData && len(kind.pins) > 0 {
-			params[typ] = []string{"_id", "code", kind.pins[len(kind.pins)-1]}
+		kind, patientData := fhir.PatientCompartment(typ)
+		pins := kind.SubjectParams
+		if patientData && len(pins) > 0 {
+			params[typ] = []string{"_id", "code", pins[len(pins)-1]}
 		}
 		l := limits{patient: "pat-1", cap: capabilityOf(params)}
 		got, err := Request{Resource: typ, Params: url.Values{"code": {"x"}}}.url(limitBase, l)
 		switch {
-		case shared[typ]:
+		case !fhir.HoldsPatientData(typ):
 			if err != nil || got != limitBase+"/"+typ+"?code=x" {
 				t.Errorf("%s holds no patient data: got %q, %v", typ, got, err)
 			}
-		case !patientData || len(kind.pins) == 0:
+		case !patientData || len(pins) == 0:
 			if !errors.Is(err, ErrNotThisPatient) {
 				t.Errorf("%s cannot be limited to a patient, yet it was searched: %q, %v", typ, got, err)
 			}
 		default:
-			pin := kind.pins[len(kind.pins)-1]
+			pin := pins[len(pins)-1]
 			want := url.Values{"code": {"x"}, pin: {l.pinValue(pin)}}
 			if err != nil || got != limitBase+"/"+typ+"?"+want.Encode() {
 				t.Errorf("%s: got %q, %v; want it limited through %s", typ, got, err, pin)

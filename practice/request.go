@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // Request is one FHIR read or search, relative to a practice's base URL. Exactly one form is used:
@@ -74,7 +76,7 @@ func (r Request) Validate() error {
 		}
 		return nil
 	}
-	if !IsResourceType(r.Resource) {
+	if !fhir.IsResourceType(r.Resource) {
 		return fmt.Errorf("resource: %q is not a FHIR R4 resource type (for example Patient, Observation, Condition)", r.Resource)
 	}
 	if r.ID != "" {

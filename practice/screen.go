@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // Withheld counts what the actor left out of an answer because it was not the connected
@@ -101,7 +103,7 @@ func screenRead(req Request, base, patient string, out screened, body []byte) (s
 	switch {
 	case binary && typ != "Binary":
 		return out, nil // the content itself, served raw
-	case !binary && typ != req.Resource, !HoldsPatientData(typ):
+	case !binary && typ != req.Resource, !fhir.HoldsPatientData(typ):
 		return out, nil // not patient data, or not what was asked: the caller refuses it
 	}
 	switch v := whose(typ, fields, patient); {
@@ -124,7 +126,7 @@ func searchedType(req Request, base string) string {
 		return ""
 	}
 	rest := strings.Trim(strings.TrimPrefix(u.EscapedPath(), mustPath(base)), "/")
-	if IsResourceType(rest) {
+	if fhir.IsResourceType(rest) {
 		return rest
 	}
 	return ""
@@ -157,8 +159,8 @@ func screenBundle(searched, base, patient string, body []byte, entries []json.Ra
 		case searched != "" && (mode == "" || mode == "match") && typ != searched:
 			out.withheld.OtherType++
 			continue
-		case HoldsPatientData(typ):
-			if _, known := patientTypes[typ]; !known {
+		case fhir.HoldsPatientData(typ):
+			if _, known := fhir.PatientCompartment(typ); !known {
 				out.withheld.Unverified++
 				continue
 			}
@@ -233,7 +235,8 @@ func whose(typ string, fields fields, patient string) verdict {
 		return other
 	}
 	v := nobody
-	for _, path := range patientTypes[typ].subject {
+	kind, _ := fhir.PatientCompartment(typ)
+	for _, path := range kind.SubjectPaths {
 		head, rest, _ := strings.Cut(path, ".")
 		raw := fields.get(head)
 		if len(raw) == 0 {

@@ -1,5 +1,7 @@
 // Package supervisor runs the suture tree: a registry that maps practice ids to practice actors,
-// and a sub-supervisor under which each actor runs, restarted with backoff when it fails.
+// and a sub-supervisor under which each actor runs, restarted with backoff when it fails. It also
+// disconnects practices and writes the audit trail; what `healow status` and the practice_status
+// tool show, and the socket that answers them, are package supervisor/status.
 package supervisor
 
 import (
@@ -12,6 +14,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -29,7 +32,7 @@ type Options struct {
 	PollInterval time.Duration
 
 	// StatusDir, when set, is where this process answers `healow status` on a unix socket
-	// (see SocketDir). Empty means it does not.
+	// (see status.SocketDir). Empty means it does not.
 	StatusDir string
 	// Version is what status reports for this process.
 	Version string
@@ -79,7 +82,7 @@ func New(opts Options) *Tree {
 	if now == nil {
 		now = time.Now
 	}
-	hook := eventHook(opts.Logger)
+	hook := eventHook(opts.Logger, time.Now)
 	root := suture.New("healow", suture.Spec{EventHook: hook})
 	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
 	reg := newRegistry(opts, practices)
@@ -93,32 +96,15 @@ func New(opts Options) *Tree {
 		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,
 			now: now, log: opts.Logger.With("service", "audit")}
 		root.Add(reg.audit)
-		root.Add(&stateRecorder{reg: reg, store: store, every: opts.StateEvery, now: now, log: opts.Logger})
+		root.Add(&status.Recorder{Source: statusSource{t}, Store: store, Every: opts.StateEvery, Now: now, Log: opts.Logger})
 	}
 	if opts.StatusDir != "" {
-		root.Add(&statusServer{tree: t, path: SocketPath(opts.StatusDir, os.Getpid()),
-			proc: Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version}, log: opts.Logger})
+		root.Add(&status.Listener{Path: status.SocketPath(opts.StatusDir, os.Getpid()),
+			Process: status.Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version},
+			Source:  statusSource{t}, Log: opts.Logger})
 	}
 	return t
 }
 
 // Serve runs the tree until ctx ends.
 func (t *Tree) Serve(ctx context.Context) error { return t.root.Serve(ctx) }
-
-// eventHook sends suture's events to slog at levels that match what they mean.
-func eventHook(log *slog.Logger) suture.EventHook {
-	return func(e suture.Event) {
-		switch e := e.(type) {
-		case suture.EventServicePanic:
-			log.Error("service panicked", "service", e.ServiceName, "restarting", e.Restarting, "panic", e.PanicMsg)
-		case suture.EventServiceTerminate:
-			log.Warn("service stopped", "service", e.ServiceName, "restarting", e.Restarting, "err", e.Err)
-		case suture.EventBackoff:
-			log.Warn("supervisor backing off after repeated failures", "supervisor", e.SupervisorName)
-		case suture.EventResume:
-			log.Info("supervisor resuming", "supervisor", e.SupervisorName)
-		case suture.EventStopTimeout:
-			log.Error("service did not stop in time", "service", e.ServiceName)
-		}
-	}
-}

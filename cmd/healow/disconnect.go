@@ -11,6 +11,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -41,7 +42,7 @@ func runDisconnect(ctx context.Context, args []string) error {
 		}
 		oauth = &smart.Client{HTTP: newHTTPClient(nil, hosts), ClientID: id, ClientSecret: secret, Hosts: hosts}
 	}
-	return disconnect(ctx, os.Stdout, store, vault.NewKeychain(), oauth, supervisor.SocketDir(store.Path()), fs.Arg(0))
+	return disconnect(ctx, os.Stdout, store, vault.NewKeychain(), oauth, status.SocketDir(store.Path()), fs.Arg(0))
 }
 
 // disconnect forgets the practice key, then tells the servers whose sockets are in dir.
@@ -57,7 +58,7 @@ func disconnect(ctx context.Context, out io.Writer, store *vault.Store, secrets 
 	// Servers would notice within a second; telling them makes it immediate.
 	actx, cancel := context.WithTimeout(ctx, askTimeout)
 	defer cancel()
-	servers, err := supervisor.AskAll(actx, dir, supervisor.StatusRequest{Op: supervisor.OpDrop, ID: d.ID})
+	servers, err := status.AskAll(actx, dir, status.Request{Op: status.OpDrop, ID: d.ID})
 	if err != nil {
 		return nil // the practice is gone; servers find out on their own
 	}

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/healow-mcp/healow-mcp/mcp"
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -37,7 +37,7 @@ func runServe(ctx context.Context, args []string) error {
 	}
 	log := newLogger()
 	slog.SetDefault(log)
-	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, supervisor.SocketDir(store.Path()))
+	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path()))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/practice"
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -54,7 +54,7 @@ func runStatus(ctx context.Context, args []string) error {
 	if err := store.Check(ctx); err != nil {
 		return err
 	}
-	s := statusRun{store: store, dir: supervisor.SocketDir(store.Path()), out: os.Stdout,
+	s := statusRun{store: store, dir: status.SocketDir(store.Path()), out: os.Stdout,
 		json: *asJSON, colour: painter(!*asJSON && isTerminal(os.Stdout)), now: time.Now}
 	code := 0
 	if *watch {
@@ -92,11 +92,11 @@ type statusReport struct {
 
 type serverReport struct {
 	Socket string `json:"socket"`
-	supervisor.Process
+	status.Process
 	// Error is set when the server is alive but did not answer.
-	Error     string                      `json:"error,omitempty"`
-	Tree      *supervisor.Node            `json:"tree,omitempty"`
-	Practices []supervisor.PracticeStatus `json:"practices"`
+	Error     string            `json:"error,omitempty"`
+	Tree      *status.Node      `json:"tree,omitempty"`
+	Practices []status.Practice `json:"practices"`
 }
 
 type storedPractice struct {
@@ -173,7 +173,7 @@ func (r statusReport) code() int {
 func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 	actx, cancel := context.WithTimeout(ctx, askTimeout)
 	defer cancel()
-	servers, err := supervisor.AskAll(actx, s.dir, supervisor.StatusRequest{Op: supervisor.OpStatus})
+	servers, err := status.AskAll(actx, s.dir, status.Request{Op: status.OpStatus})
 	if err != nil {
 		return statusReport{}, err
 	}
@@ -188,7 +188,7 @@ func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 	r := statusReport{Healthy: true, Servers: []serverReport{}, NotRunning: []storedPractice{}}
 	served := map[string]bool{}
 	for _, sv := range servers {
-		rep := serverReport{Socket: sv.Socket, Process: supervisor.Process{PID: sv.PID}, Practices: []supervisor.PracticeStatus{}}
+		rep := serverReport{Socket: sv.Socket, Process: status.Process{PID: sv.PID}, Practices: []status.Practice{}}
 		if sv.Reply != nil {
 			rep.Process, rep.Tree = sv.Reply.Process, sv.Reply.Tree
 			rep.Practices = append(rep.Practices, sv.Reply.Practices...)
@@ -243,7 +243,7 @@ func (s statusRun) render(r statusReport) {
 			advice = append(advice, fmt.Sprintf("pid %d: the server is running but did not answer within %s; see its log (stderr)", sv.PID, askTimeout))
 			continue
 		}
-		byID := map[string]supervisor.PracticeStatus{}
+		byID := map[string]status.Practice{}
 		for _, p := range sv.Practices {
 			byID[p.ID] = p
 			if p.Advice != "" {
@@ -288,7 +288,7 @@ func (s statusRun) render(r statusReport) {
 // withAllPractices orders the practices supervisor's children by practice name, and adds the
 // practices the registry knows but the supervisor no longer runs (stopped), so every practice
 // has its row.
-func withAllPractices(tree supervisor.Node, ps []supervisor.PracticeStatus) supervisor.Node {
+func withAllPractices(tree status.Node, ps []status.Practice) status.Node {
 	for i, n := range tree.Children {
 		if n.Name != "practices" {
 			continue
@@ -297,9 +297,9 @@ func withAllPractices(tree supervisor.Node, ps []supervisor.PracticeStatus) supe
 		for _, c := range n.Children {
 			seen[c.Practice] = true
 		}
-		children := []supervisor.Node{}
+		children := []status.Node{}
 		for _, p := range ps { // ordered by name
-			children = append(children, supervisor.Node{Name: "practice " + p.ID, Practice: p.ID})
+			children = append(children, status.Node{Name: "practice " + p.ID, Practice: p.ID})
 			delete(seen, p.ID)
 		}
 		for _, c := range n.Children {
@@ -307,7 +307,7 @@ func withAllPractices(tree supervisor.Node, ps []supervisor.PracticeStatus) supe
 				children = append(children, c)
 			}
 		}
-		tree.Children = append([]supervisor.Node(nil), tree.Children...)
+		tree.Children = append([]status.Node(nil), tree.Children...)
 		tree.Children[i].Children = children
 	}
 	return tree
@@ -315,7 +315,7 @@ func withAllPractices(tree supervisor.Node, ps []supervisor.PracticeStatus) supe
 
 // node prints one service and its children with tree branches, as syncthing's printServiceTree.
 // The practices supervisor's line carries the column titles of the practice rows below it.
-func (s statusRun) node(tw io.Writer, n supervisor.Node, lead, branch string, byID map[string]supervisor.PracticeStatus, now time.Time) {
+func (s statusRun) node(tw io.Writer, n status.Node, lead, branch string, byID map[string]status.Practice, now time.Time) {
 	switch p, ok := byID[n.Practice]; {
 	case ok:
 		fmt.Fprintf(tw, "%s%s\t%s\n", lead+branch, p.Name, strings.Join(s.cells(p, now), "\t"))
@@ -341,7 +341,7 @@ func (s statusRun) node(tw io.Writer, n supervisor.Node, lead, branch string, by
 }
 
 // cells are a practice's columns after its name.
-func (s statusRun) cells(p supervisor.PracticeStatus, now time.Time) []string {
+func (s statusRun) cells(p status.Practice, now time.Time) []string {
 	state := string(p.State)
 	colour := green
 	switch {

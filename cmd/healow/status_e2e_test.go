@@ -18,7 +18,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -176,7 +176,7 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 	if err := killed.Start(); err != nil {
 		t.Fatal(err)
 	}
-	socket := supervisor.SocketPath(filepath.Join(filepath.Dir(storePath), "run"), killed.Process.Pid)
+	socket := status.SocketPath(filepath.Join(filepath.Dir(storePath), "run"), killed.Process.Pid)
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
 		if _, err := os.Stat(socket); err == nil {
 			break

@@ -16,7 +16,7 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/practice"
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -140,9 +140,9 @@ func TestStatusWithNoServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	store.RecordState(ctx, p.ID, vault.KnownState{State: "needs-reconnect", LastError: "invalid_grant", PID: 4242, At: time.Now()})
-	run := supervisor.SocketDir(store.Path())
+	run := status.SocketDir(store.Path())
 	os.MkdirAll(run, 0o700)
-	stale := supervisor.SocketPath(run, 999999)
+	stale := status.SocketPath(run, 999999)
 	l, err := net.Listen("unix", stale)
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
-	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -59,7 +59,7 @@ func TestStatusShowsWhatTheToolsConnected(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil || len(r.Servers) != 1 {
 		t.Fatalf("%v: %s", err, out.String())
 	}
-	via := map[string]supervisor.PracticeStatus{}
+	via := map[string]status.Practice{}
 	for _, p := range r.Servers[0].Practices {
 		via[p.ID] = p
 	}

@@ -4,8 +4,8 @@
 // pending-authorization state, the authorize URL, and the token exchange and
 // refresh of a confidential symmetric client (HTTP Basic, PKCE S256, aud).
 //
-// It depends on the standard library and practice/egress (the host policy,
-// itself standard library only), holds no long-lived state apart from
-// [States], and never puts a token, code, verifier or secret into an error
-// message.
+// It depends on the standard library, practice/egress (the host policy) and
+// practice/fhir (resource types and categories), both standard library only,
+// holds no long-lived state apart from [States], and never puts a token, code,
+// verifier or secret into an error message.
 package smart

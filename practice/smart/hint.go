@@ -1,7 +1,9 @@
 package smart
 
+import "github.com/healow-mcp/healow-mcp/practice/fhir"
+
 // ScopeHint names the scope a patient app asks for to read resource (in category, when category
-// is a friendly name LookupCategory knows), in the SMART v2 form eCW advertises:
+// is a friendly name fhir.LookupCategory knows), in the SMART v2 form eCW advertises:
 // "patient/Observation.rs?category=http://terminology.hl7.org/CodeSystem/observation-category|laboratory",
 // "patient/Immunization.rs", and "patient/Binary.r" (Binary is read-only, eCW's only Binary
 // scope). It is what a person is told to allow when the practice refuses for want of a scope;
@@ -14,7 +16,7 @@ func ScopeHint(resource, category string) string {
 	if category == "" {
 		return s
 	}
-	c, err := LookupCategory(resource, category)
+	c, err := fhir.LookupCategory(resource, category)
 	if err != nil {
 		return s
 	}

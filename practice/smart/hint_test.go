@@ -1,15 +1,19 @@
 package smart
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
+)
 
 func TestScopeHint(t *testing.T) {
 	t.Parallel()
 	for _, tt := range []struct{ resource, category, want string }{
 		{"Immunization", "", "patient/Immunization.rs"},
 		{"Binary", "", "patient/Binary.r"},
-		{"Observation", "laboratory", "patient/Observation.rs?category=" + observationCategorySystem + "|laboratory"},
-		{"Observation", "sdoh", "patient/Observation.rs?category=" + usCoreCategorySystem + "|sdoh"},
-		{"Condition", "health-concern", "patient/Condition.rs?category=" + usCoreConditionSystem + "|health-concern"},
+		{"Observation", "laboratory", "patient/Observation.rs?category=" + fhir.ObservationCategorySystem + "|laboratory"},
+		{"Observation", "sdoh", "patient/Observation.rs?category=" + fhir.USCoreCategorySystem + "|sdoh"},
+		{"Condition", "health-concern", "patient/Condition.rs?category=" + fhir.USCoreConditionSystem + "|health-concern"},
 		{"Observation", "no-such", "patient/Observation.rs"},
 	} {
 		got := ScopeHint(tt.resource, tt.category)

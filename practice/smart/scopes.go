@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // identityScopes ask for the id_token and its fhirUser claim (which carries
@@ -136,7 +138,7 @@ func resourceScope(supported map[string]bool, resource string, perms []string) s
 // first advertised category-qualified scope (in the order of perms) that
 // matches it. The strings are returned exactly as advertised.
 func categoryScopes(supported []string, resource string, perms []string) []string {
-	cats := categoriesFor(resource)
+	cats := fhir.Categories(resource)
 	if cats == nil {
 		return nil
 	}
@@ -166,11 +168,11 @@ func categoryScopes(supported []string, resource string, perms []string) []strin
 // can tell the user which access is missing. A category-qualified scope is
 // preferred, then a scope for the resource, then a wildcard.
 func ScopeFor(granted []string, resource, category string) string {
-	var want Category
+	var want fhir.Category
 	if category != "" {
-		c, err := LookupCategory(resource, category)
+		c, err := fhir.LookupCategory(resource, category)
 		if err != nil {
-			c = Category{Code: category} // unknown name: match on the code alone
+			c = fhir.Category{Code: category} // unknown name: match on the code alone
 		}
 		want = c
 	}

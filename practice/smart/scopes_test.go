@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 const typoSocialHistory = "patient/Observation.rs?category=http://terminology.hl7.org//CodeSystem-observation-category|social-history"
@@ -238,13 +240,13 @@ func TestSameSystem(t *testing.T) {
 		a, b string
 		want bool
 	}{
-		{"http://terminology.hl7.org//CodeSystem-observation-category", observationCategorySystem, true},
-		{"HTTP://Terminology.HL7.org/CodeSystem/observation-category/", observationCategorySystem, true},
-		{"https://terminology.hl7.org/CodeSystem/observation-category", observationCategorySystem, true},
-		{"http://terminology.hl7.org/CodeSystem/condition-category", observationCategorySystem, false},
-		{usCoreCategorySystem, observationCategorySystem, false},
-		{usCoreConditionSystem, conditionCategorySystem, false},
-		{"", observationCategorySystem, false},
+		{"http://terminology.hl7.org//CodeSystem-observation-category", fhir.ObservationCategorySystem, true},
+		{"HTTP://Terminology.HL7.org/CodeSystem/observation-category/", fhir.ObservationCategorySystem, true},
+		{"https://terminology.hl7.org/CodeSystem/observation-category", fhir.ObservationCategorySystem, true},
+		{"http://terminology.hl7.org/CodeSystem/condition-category", fhir.ObservationCategorySystem, false},
+		{fhir.USCoreCategorySystem, fhir.ObservationCategorySystem, false},
+		{fhir.USCoreConditionSystem, fhir.ConditionCategorySystem, false},
+		{"", fhir.ObservationCategorySystem, false},
 	}
 	for _, tt := range tests {
 		if got := sameSystem(tt.a, tt.b); got != tt.want {
@@ -297,7 +299,7 @@ func TestScopeFor(t *testing.T) {
 func TestParseScope(t *testing.T) {
 	t.Parallel()
 	p, ok := parseScope("patient/Observation.rs?category=http%3A%2F%2Fterminology.hl7.org%2FCodeSystem%2Fobservation-category%7Cexam")
-	if !ok || p.resource != "Observation" || p.perm != "rs" || p.code != "exam" || !sameSystem(p.system, observationCategorySystem) {
+	if !ok || p.resource != "Observation" || p.perm != "rs" || p.code != "exam" || !sameSystem(p.system, fhir.ObservationCategorySystem) {
 		t.Errorf("percent-encoded category: %+v, %v", p, ok)
 	}
 	for _, s := range []string{"openid", "launch/patient", "patient/.rs", "/Patient.rs", "patient/Patient."} {

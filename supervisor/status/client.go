@@ -1,4 +1,4 @@
-package supervisor
+package status
 
 import (
 	"bufio"
@@ -18,68 +18,16 @@ import (
 	"time"
 )
 
-// The status protocol. Each `healow serve` listens on a unix socket named after its pid, mode 0600
-// in a 0700 folder next to the token store (see SocketDir). A client writes one StatusRequest as
-// a line of JSON and reads one StatusReply as a line of JSON, as many times as it likes. A socket
-// whose process died is left behind; clients find nobody listening and remove it (AskAll).
-
-// The operations a StatusRequest may ask for.
-const (
-	// OpStatus asks for the process, its supervisor tree and every practice's health.
-	OpStatus = "status"
-	// OpDrop says a practice's row is gone (it was disconnected): the server re-reads the store
-	// now and stops the practice's actor, rather than at its next poll.
-	OpDrop = "drop"
-)
-
-// StatusRequest is one line a client sends.
-type StatusRequest struct {
-	Op string `json:"op"`
-	ID string `json:"id,omitempty"` // the practice, for OpDrop
-}
-
-// StatusReply is one line a server answers. It holds nothing secret and no patient data.
-type StatusReply struct {
-	Process   Process          `json:"process"`
-	Tree      *Node            `json:"tree,omitempty"`
-	Practices []PracticeStatus `json:"practices"`
-	Error     string           `json:"error,omitempty"`
-}
-
-// Process describes one running `healow serve`.
-type Process struct {
-	PID     int       `json:"pid"`
-	Started time.Time `json:"started"`
-	Version string    `json:"version"`
-}
-
-// Node is one service in a process's supervisor tree.
-type Node struct {
-	Name     string `json:"name"`
-	Practice string `json:"practice,omitempty"` // the practice id, for a practice actor
-	Children []Node `json:"children,omitempty"`
-}
-
-// SocketDir is the folder of the status sockets of the servers sharing the store at storePath.
-func SocketDir(storePath string) string {
-	return filepath.Join(filepath.Dir(storePath), "run")
-}
-
-// SocketPath is where the server with this pid listens.
-func SocketPath(dir string, pid int) string {
-	return filepath.Join(dir, "serve-"+strconv.Itoa(pid)+".sock")
-}
-
 // Server is what AskAll learnt from one socket.
 type Server struct {
 	Socket string
 	PID    int
-	Reply  *StatusReply // nil when Err is set
-	Err    error        // the server is alive but did not answer in time
+	Reply  *Reply // nil when Err is set
+	Err    error  // the server is alive but did not answer in time
 }
 
 // Ask sends req to the server listening at socket and returns its reply, giving up when ctx ends.
-func Ask(ctx context.Context, socket string, req StatusRequest) (*StatusReply, error) {
+func Ask(ctx context.Context, socket string, req Request) (*Reply, error) {
 	var d net.Dialer
 	c, err := d.DialContext(ctx, "unix", socket)
 	if err != nil {
@@ -106,7 +54,7 @@ func Ask(ctx context.Context, socket string, req StatusRequest) (*StatusReply, e
 		}
 		return nil, errors.New("the server closed the connection without answering")
 	}
-	var rep StatusReply
+	var rep Reply
 	if err := json.Unmarshal(sc.Bytes(), &rep); err != nil {
 		return nil, fmt.Errorf("the server's answer does not parse: %w", err)
 	}
@@ -123,7 +71,7 @@ const maxReply = 16 << 20
 // on belongs to a process that died without removing it: it is removed and left out, so a dead
 // process is never reported. A server that is alive but does not answer before ctx ends is
 // reported with Err set.
-func AskAll(ctx context.Context, dir string, req StatusRequest) ([]Server, error) {
+func AskAll(ctx context.Context, dir string, req Request) ([]Server, error) {
 	entries, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil

@@ -1,4 +1,4 @@
-package smart
+package fhir
 
 import (
 	"fmt"
@@ -12,36 +12,37 @@ type Category struct {
 	Code   string // the code in that system
 }
 
+// The CodeSystems of the categories, as US Core spells them.
 const (
-	observationCategorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
-	usCoreCategorySystem      = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
-	conditionCategorySystem   = "http://terminology.hl7.org/CodeSystem/condition-category"
-	usCoreConditionSystem     = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
+	ObservationCategorySystem = "http://terminology.hl7.org/CodeSystem/observation-category"
+	USCoreCategorySystem      = "http://hl7.org/fhir/us/core/CodeSystem/us-core-category"
+	ConditionCategorySystem   = "http://terminology.hl7.org/CodeSystem/condition-category"
+	USCoreConditionSystem     = "http://hl7.org/fhir/us/core/CodeSystem/condition-category"
 )
 
 // ObservationCategories are the Observation categories the tools know.
 var ObservationCategories = []Category{
-	{"laboratory", observationCategorySystem, "laboratory"},
-	{"vital-signs", observationCategorySystem, "vital-signs"},
-	{"social-history", observationCategorySystem, "social-history"},
-	{"survey", observationCategorySystem, "survey"},
-	{"exam", observationCategorySystem, "exam"},
-	{"imaging", observationCategorySystem, "imaging"},
-	{"procedure", observationCategorySystem, "procedure"},
-	{"activity", observationCategorySystem, "activity"},
-	{"sdoh", usCoreCategorySystem, "sdoh"},
+	{"laboratory", ObservationCategorySystem, "laboratory"},
+	{"vital-signs", ObservationCategorySystem, "vital-signs"},
+	{"social-history", ObservationCategorySystem, "social-history"},
+	{"survey", ObservationCategorySystem, "survey"},
+	{"exam", ObservationCategorySystem, "exam"},
+	{"imaging", ObservationCategorySystem, "imaging"},
+	{"procedure", ObservationCategorySystem, "procedure"},
+	{"activity", ObservationCategorySystem, "activity"},
+	{"sdoh", USCoreCategorySystem, "sdoh"},
 }
 
 // ConditionCategories are the Condition categories the tools know.
 var ConditionCategories = []Category{
-	{"problem-list-item", conditionCategorySystem, "problem-list-item"},
-	{"encounter-diagnosis", conditionCategorySystem, "encounter-diagnosis"},
-	{"health-concern", usCoreConditionSystem, "health-concern"},
+	{"problem-list-item", ConditionCategorySystem, "problem-list-item"},
+	{"encounter-diagnosis", ConditionCategorySystem, "encounter-diagnosis"},
+	{"health-concern", USCoreConditionSystem, "health-concern"},
 }
 
-// categoriesFor returns the known categories of a resource type, or nil for
-// a type that has none.
-func categoriesFor(resource string) []Category {
+// Categories returns the known categories of a resource type, in the order the tools list
+// them, or nil for a type that has none.
+func Categories(resource string) []Category {
 	switch resource {
 	case "Observation":
 		return ObservationCategories
@@ -55,7 +56,7 @@ func categoriesFor(resource string) []Category {
 // by its friendly name (case-insensitive). An unknown name yields an error
 // listing the valid ones, so a tool can pass it straight to the user.
 func LookupCategory(resource, name string) (Category, error) {
-	cats := categoriesFor(resource)
+	cats := Categories(resource)
 	if cats == nil {
 		return Category{}, fmt.Errorf("%q has no categories this server knows; categories exist for Observation and Condition", resource)
 	}

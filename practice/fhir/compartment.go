@@ -1,26 +1,41 @@
-package practice
+package fhir
 
 // Which resource types hold a patient's data, and how a search is limited to one patient.
 //
 // The list follows FHIR R4's Patient CompartmentDefinition
 // (https://hl7.org/fhir/R4/compartmentdefinition-patient.html), plus the types outside it that
-// still hold one patient's data (Device, Task, Contract, GuidanceResponse). For each, pins are
-// the search parameters that name the patient as the record's subject, best first, and subject
-// the elements whose References name that patient. Roles a patient may play in someone else's
-// record (performer, recorder, asserter, author, participant...) are never used: a search by
-// role returns records about other people.
+// still hold one patient's data (Device, Task, Contract, GuidanceResponse). For each, the
+// search parameters are those that name the patient as the record's subject, best first, and
+// the subject paths the elements whose References name that patient. Roles a patient may play
+// in someone else's record (performer, recorder, asserter, author, participant...) are never
+// used: a search by role returns records about other people.
 //
 // Types listed in shared hold no patient data (clinicians, organizations, places, drugs,
 // terminology and conformance resources) and are searched as asked. Every other type is
 // treated as patient data that cannot be limited to one patient: searches of it are refused,
 // and its resources are left out of answers, since nothing says whose they are.
 
-type patientKind struct {
-	pins    []string // search parameters naming the patient as subject, in order of preference
-	subject []string // dotted element paths whose References name the patient
+// Compartment says how the records of one resource type name the patient they are about.
+type Compartment struct {
+	// SubjectParams are the search parameters that name the patient as the record's subject,
+	// best first. None means no search of the type can be limited to one patient.
+	SubjectParams []string
+	// SubjectPaths are the dotted element paths (such as "participant.actor") whose References
+	// name the patient. None for Patient, which is the patient.
+	SubjectPaths []string
 }
 
-var patientTypes = map[string]patientKind{
+// PatientCompartment returns how records of type typ name their patient. ok is false for a type
+// that holds no patient data (see [HoldsPatientData]), and for a type that may hold it but
+// whose records nothing here can tie to one patient: those are never searched nor passed on.
+// The slices are the table's own, not copies (the screen reads them for every record of every
+// answer): read them, never change them.
+func PatientCompartment(typ string) (c Compartment, ok bool) {
+	c, ok = patientTypes[typ]
+	return c, ok
+}
+
+var patientTypes = map[string]Compartment{
 	"Account":                     {[]string{"patient", "subject"}, []string{"subject"}},
 	"AdverseEvent":                {[]string{"subject"}, []string{"subject"}},
 	"AllergyIntolerance":          {[]string{"patient"}, []string{"patient"}},
@@ -132,9 +147,11 @@ func setOf(names ...string) map[string]bool {
 // they are read only for the connected patient. Unknown types count as patient data.
 func HoldsPatientData(name string) bool { return !shared[name] }
 
-// patientRoles are the search parameters whose values name a patient in one role or another.
-// A value the model gives for one of them must name the connected patient, and no chain may
-// start from one: the search is limited to the patient already, so a chain through the patient
-// could only probe someone else.
+// IsPatientParam reports whether the search parameter name (without modifier or chain) names a
+// patient in one role or another. A value the model gives for one of them must name the
+// connected patient, and no chain may start from one: the search is limited to the patient
+// already, so a chain through the patient could only probe someone else.
+func IsPatientParam(name string) bool { return patientRoles[name] }
+
 var patientRoles = setOf("patient", "subject", "beneficiary", "individual", "for", "member",
 	"link", "actor", "candidate", "policy-holder", "subscriber")

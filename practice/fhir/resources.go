@@ -1,8 +1,14 @@
-package practice
+package fhir
+
+import "slices"
 
 // IsResourceType reports whether name is a FHIR R4 (4.0.1) resource type. Checking against the
 // closed list keeps anything but a resource name out of the request path.
 func IsResourceType(name string) bool { return r4Resources[name] }
+
+// ResourceTypes returns every FHIR R4 resource type, in alphabetical order, for a caller (most
+// often a test) that must consider each one.
+func ResourceTypes() []string { return slices.Clone(r4ResourceList) }
 
 var r4Resources = func() map[string]bool {
 	m := make(map[string]bool, len(r4ResourceList))

@@ -1,4 +1,4 @@
-package supervisor
+package status
 
 import (
 	"bufio"
@@ -10,41 +10,54 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"sort"
 	"sync"
 	"time"
 
 	"github.com/thejerf/suture/v4"
-
-	"github.com/healow-mcp/healow-mcp/practice"
 )
 
-// statusWait bounds how long a status answer waits for the actors: one that has not answered by
-// then is reported as restarting, so the reply is live within a second.
-const statusWait = time.Second
+// wait bounds how long a status answer waits for the actors: one that has not answered by then
+// is reported as restarting, so the reply is live within a second.
+const wait = time.Second
 
-// statusServer answers the status protocol (see StatusRequest) on this process's socket.
-type statusServer struct {
-	tree *Tree
-	path string
-	proc Process
-	log  *slog.Logger
+// Source is what a status answer reports on: in `healow serve`, the supervisor tree and its
+// registry. Each method returns by the time ctx ends.
+type Source interface {
+	// Practices returns every practice's status, ordered by name.
+	Practices(ctx context.Context) ([]Practice, error)
+	// Tree describes the services that run, children ordered by name.
+	Tree(ctx context.Context) Node
+	// Reload re-reads the store now, so a practice disconnected elsewhere stops being served.
+	Reload(ctx context.Context) error
 }
 
-func (s *statusServer) String() string { return "status" }
+// Listener is the service that answers the status protocol (see Request) on Path, a unix socket.
+type Listener struct {
+	Path    string  // see SocketPath
+	Process Process // what every reply says of this process
+	Source  Source
+	Log     *slog.Logger // nil logs nothing
+}
+
+func (s *Listener) String() string { return "status" }
 
 // Serve listens until ctx ends. The socket's folder is made 0700 and the socket 0600, so only
 // this user can ask; a socket a dead process with the same pid left behind is replaced.
-func (s *statusServer) Serve(ctx context.Context) error {
-	l, err := listenPrivate(s.path)
+func (s *Listener) Serve(ctx context.Context) error {
+	l, err := listenPrivate(s.Path)
 	if err != nil {
 		return fmt.Errorf("healow status will not see this server: %w: %w", err, suture.ErrDoNotRestart)
 	}
+	return s.serve(ctx, l)
+}
+
+// serve answers on l, which it closes, until ctx ends.
+func (s *Listener) serve(ctx context.Context, l net.Listener) error {
 	stop := context.AfterFunc(ctx, func() { l.Close() })
 	defer stop()
 	var conns sync.WaitGroup
 	defer conns.Wait()
-	s.log.Debug("answering healow status", "socket", s.path)
+	s.log().Debug("answering healow status", "socket", s.Path)
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -56,6 +69,15 @@ func (s *statusServer) Serve(ctx context.Context) error {
 		}
 		conns.Go(func() { s.serveConn(ctx, c) })
 	}
+}
+
+func (s *Listener) log() *slog.Logger { return orDiscard(s.Log) }
+
+func orDiscard(l *slog.Logger) *slog.Logger {
+	if l == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return l
 }
 
 func listenPrivate(path string) (net.Listener, error) {
@@ -81,7 +103,7 @@ func listenPrivate(path string) (net.Listener, error) {
 }
 
 // serveConn answers each request line until the client hangs up or stays silent too long.
-func (s *statusServer) serveConn(ctx context.Context, c net.Conn) {
+func (s *Listener) serveConn(ctx context.Context, c net.Conn) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	defer stop()
@@ -92,10 +114,10 @@ func (s *statusServer) serveConn(ctx context.Context, c net.Conn) {
 		if !sc.Scan() {
 			return
 		}
-		var req StatusRequest
-		var rep StatusReply
+		var req Request
+		var rep Reply
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			rep = StatusReply{Process: s.proc, Error: "the request does not parse: " + err.Error()}
+			rep = Reply{Process: s.Process, Error: "the request does not parse: " + err.Error()}
 		} else {
 			rep = s.answer(ctx, req)
 		}
@@ -105,16 +127,15 @@ func (s *statusServer) serveConn(ctx context.Context, c net.Conn) {
 	}
 }
 
-func (s *statusServer) answer(ctx context.Context, req StatusRequest) StatusReply {
-	ctx, cancel := context.WithTimeout(ctx, statusWait)
+func (s *Listener) answer(ctx context.Context, req Request) Reply {
+	ctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	rep := StatusReply{Process: s.proc, Practices: []PracticeStatus{}}
-	reg := s.tree.Registry
+	rep := Reply{Process: s.Process, Practices: []Practice{}}
 	switch req.Op {
 	case OpStatus:
 	case OpDrop:
-		s.log.Info("asked to drop a disconnected practice", "practice", req.ID)
-		if err := reg.Sync(ctx); err != nil {
+		s.log().Info("asked to drop a disconnected practice", "practice", req.ID)
+		if err := s.Source.Reload(ctx); err != nil {
 			rep.Error = "re-reading the store: " + err.Error()
 			return rep
 		}
@@ -122,37 +143,13 @@ func (s *statusServer) answer(ctx context.Context, req StatusRequest) StatusRepl
 		rep.Error = fmt.Sprintf("unknown op %q: want %q or %q", req.Op, OpStatus, OpDrop)
 		return rep
 	}
-	ps, err := reg.Status(ctx)
+	ps, err := s.Source.Practices(ctx)
 	if err != nil {
 		rep.Error = "collecting the practices' health: " + err.Error()
 		return rep
 	}
 	rep.Practices = ps
-	tree := walk(ctx, s.tree.root)
+	tree := s.Source.Tree(ctx)
 	rep.Tree = &tree
 	return rep
-}
-
-// walk describes a supervisor and everything under it, children ordered by name.
-func walk(ctx context.Context, sup *suture.Supervisor) Node {
-	n := Node{Name: sup.String()}
-	services := make(chan []suture.Service, 1)
-	go func() { services <- sup.Services() }()
-	var list []suture.Service
-	select {
-	case list = <-services:
-	case <-ctx.Done():
-	}
-	for _, svc := range list {
-		switch svc := svc.(type) {
-		case *suture.Supervisor:
-			n.Children = append(n.Children, walk(ctx, svc))
-		case *practice.Actor:
-			n.Children = append(n.Children, Node{Name: svc.String(), Practice: svc.ID()})
-		default:
-			n.Children = append(n.Children, Node{Name: fmt.Sprint(svc)})
-		}
-	}
-	sort.Slice(n.Children, func(i, j int) bool { return n.Children[i].Name < n.Children[j].Name })
-	return n
 }

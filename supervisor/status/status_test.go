@@ -1,4 +1,4 @@
-package supervisor_test
+package status_test
 
 import (
 	"context"
@@ -16,15 +16,16 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/supervisor"
+	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // askStatus asks every server in dir, as healow status does, and expects exactly one.
-func askStatus(t *testing.T, dir string) *supervisor.StatusReply {
+func askStatus(t *testing.T, dir string) *status.Reply {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
-	servers, err := supervisor.AskAll(ctx, dir, supervisor.StatusRequest{Op: supervisor.OpStatus})
+	servers, err := status.AskAll(ctx, dir, status.Request{Op: status.OpStatus})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,13 +35,13 @@ func askStatus(t *testing.T, dir string) *supervisor.StatusReply {
 	return servers[0].Reply
 }
 
-func byName(rep *supervisor.StatusReply, name string) supervisor.PracticeStatus {
+func byName(rep *status.Reply, name string) status.Practice {
 	for _, p := range rep.Practices {
 		if p.Name == name {
 			return p
 		}
 	}
-	return supervisor.PracticeStatus{}
+	return status.Practice{}
 }
 
 // Over the socket, a healthy practice and a rate-limited one each show as they are, with what to
@@ -66,7 +67,7 @@ func TestStatusOverTheSocket(t *testing.T) {
 		t.Fatalf("rate-limited practice: %+v", l)
 	}
 	// The tree: healow, with the practices supervisor holding both actors.
-	var practices *supervisor.Node
+	var practices *status.Node
 	for i, n := range rep.Tree.Children {
 		if n.Name == "practices" {
 			practices = &rep.Tree.Children[i]
@@ -129,7 +130,7 @@ func TestStatusOfARevokedGrant(t *testing.T) {
 func TestDeadServersAreForgotten(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	path := supervisor.SocketPath(dir, 999999)
+	path := status.SocketPath(dir, 999999)
 	l, err := net.Listen("unix", path)
 	if err != nil {
 		t.Fatal(err)
@@ -137,7 +138,7 @@ func TestDeadServersAreForgotten(t *testing.T) {
 	l.(*net.UnixListener).SetUnlinkOnClose(false) // as a killed process leaves it
 	l.Close()
 	os.WriteFile(filepath.Join(dir, "notes.txt"), nil, 0o600) // not a socket of ours: left alone
-	servers, err := supervisor.AskAll(context.Background(), dir, supervisor.StatusRequest{Op: supervisor.OpStatus})
+	servers, err := status.AskAll(context.Background(), dir, status.Request{Op: status.OpStatus})
 	if err != nil || len(servers) != 0 {
 		t.Fatalf("AskAll = %+v, %v", servers, err)
 	}
@@ -148,7 +149,7 @@ func TestDeadServersAreForgotten(t *testing.T) {
 		t.Fatal(err)
 	}
 	// No folder at all: nothing runs, and that is not an error.
-	if servers, err := supervisor.AskAll(context.Background(), filepath.Join(dir, "none"), supervisor.StatusRequest{Op: supervisor.OpStatus}); err != nil || servers != nil {
+	if servers, err := status.AskAll(context.Background(), filepath.Join(dir, "none"), status.Request{Op: status.OpStatus}); err != nil || servers != nil {
 		t.Fatalf("no folder: %+v, %v", servers, err)
 	}
 }
@@ -166,7 +167,7 @@ func TestStatusSocketIsPrivateAndGoesAway(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
-	path := supervisor.SocketPath(dir, os.Getpid())
+	path := status.SocketPath(dir, os.Getpid())
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if _, err := os.Stat(path); err == nil {
@@ -187,7 +188,7 @@ func TestStatusSocketIsPrivateAndGoesAway(t *testing.T) {
 	if len(rep.Practices) != 0 {
 		t.Fatalf("%+v", rep)
 	}
-	if _, err := supervisor.Ask(context.Background(), path, supervisor.StatusRequest{Op: "explode"}); err == nil || !strings.Contains(err.Error(), "unknown op") {
+	if _, err := status.Ask(context.Background(), path, status.Request{Op: "explode"}); err == nil || !strings.Contains(err.Error(), "unknown op") {
 		t.Fatalf("unknown op: %v", err)
 	}
 	cancel()
