@@ -183,7 +183,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 	if err != nil {
 		return resourceOut{}, t.explainFetch(ctx, a, tg, err)
 	}
-	raw, c, err := readResource(resp.Body)
+	raw, c, err := readResource(ctx, resp.Body)
 	if err != nil {
 		return resourceOut{}, fmt.Errorf("%s: %w", tg, err)
 	}

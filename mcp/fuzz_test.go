@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"path"
@@ -61,7 +62,7 @@ func FuzzReadPage(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","total":"many","entry":{"resource":{}}}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[],"entry":[{"resource":{"resourceType":"Goal"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := readPage(body)
+		p, err := readPage(context.Background(), body)
 		if err != nil {
 			return
 		}

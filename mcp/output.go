@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -40,11 +41,11 @@ type page struct {
 }
 
 // readPage cleans a searchset Bundle and works out how many of its entries fit.
-func readPage(body []byte) (*page, error) {
+func readPage(ctx context.Context, body []byte) (*page, error) {
 	p := &page{}
-	raw, err := clean(body, &p.cleaned)
+	raw, err := clean(ctx, body, &p.cleaned)
 	if err != nil {
-		return nil, fmt.Errorf("the practice's answer is not JSON: %w", err)
+		return nil, answerError(err)
 	}
 	if p.fields, err = objectFields(raw); err != nil {
 		return nil, fmt.Errorf("the practice's answer is not a JSON object: %w", err)
@@ -256,11 +257,11 @@ func (p *page) note(countName string, asked int) string {
 }
 
 // readResource cleans one resource and checks it fits.
-func readResource(body []byte) (json.RawMessage, cleaned, error) {
+func readResource(ctx context.Context, body []byte) (json.RawMessage, cleaned, error) {
 	var c cleaned
-	raw, err := clean(body, &c)
+	raw, err := clean(ctx, body, &c)
 	if err != nil {
-		return nil, c, fmt.Errorf("the practice's answer is not JSON: %w", err)
+		return nil, c, answerError(err)
 	}
 	if len(raw) > MaxResultBytes {
 		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a result may hold", len(raw)>>10, MaxResultBytes>>10)

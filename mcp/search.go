@@ -146,7 +146,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
-	p, err := readPage(resp.Body)
+	p, err := readPage(ctx, resp.Body)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -164,7 +164,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
-	if p, err = readPage(resp.Body); err != nil {
+	if p, err = readPage(ctx, resp.Body); err != nil {
 		return nil, 0, err
 	}
 	return p, fit, nil
