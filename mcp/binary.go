@@ -13,6 +13,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // MaxBinaryBytes caps the decoded content get_binary returns.
@@ -46,7 +47,7 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 	case (id == "") == (strings.TrimSpace(in.URL) == ""):
 		return nil, nil, errors.New("id, url: give exactly one: the Binary's id, or the attachment url")
 	case id != "" && !practice.IsID(id):
-		return nil, nil, fmt.Errorf("id: %q is not a Binary id (1-64 letters, digits, '-' and '.')", in.ID)
+		return nil, nil, fmt.Errorf("id: %s is not a Binary id (1-64 letters, digits, '-' and '.')", smart.Quote(in.ID))
 	case in.Offset < 0:
 		return nil, nil, fmt.Errorf("offset: %d is negative; give next_offset from the previous call, or leave it out", in.Offset)
 	}
@@ -118,7 +119,7 @@ func decodeBinary(contentType string, body []byte, limit int) (binary, error) {
 		return binary{}, fmt.Errorf("the practice's answer does not parse: %w", err)
 	}
 	if r.ResourceType != "Binary" {
-		return binary{}, fmt.Errorf("the practice answered with a %q, not a Binary", r.ResourceType)
+		return binary{}, fmt.Errorf("the practice answered with a %s, not a Binary", smart.Quote(r.ResourceType))
 	}
 	if n := base64.StdEncoding.DecodedLen(len(r.Data)); n > limit+2 {
 		return binary{}, tooLarge(n, limit)

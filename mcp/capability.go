@@ -8,6 +8,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // capabilityOut is a practice's CapabilityStatement, reduced to what a model uses to choose
@@ -86,7 +87,7 @@ func summarizeCapability(body []byte) (capabilityOut, error) {
 		return capabilityOut{}, fmt.Errorf("the practice's CapabilityStatement does not parse: %w", err)
 	}
 	if cs.ResourceType != "CapabilityStatement" {
-		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %q, not a CapabilityStatement", cs.ResourceType)
+		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %s, not a CapabilityStatement", smart.Quote(cs.ResourceType))
 	}
 	out := capabilityOut{FHIRVersion: cs.FHIRVersion, Date: cs.Date, Implementation: cs.Implementation.Description,
 		Formats: cs.Format, Resources: []capabilityEntity{}}

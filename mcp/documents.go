@@ -115,7 +115,7 @@ func attachments(base string, doc json.RawMessage) []attachmentOut {
 				o.BinaryID = id
 				o.Read = fmt.Sprintf("call get_binary with id=%q", id)
 			} else {
-				o.Read = fmt.Sprintf("call get_binary with url=%q", at.URL)
+				o.Read = "call get_binary with this url"
 			}
 		case len(at.Data) > 0:
 			o.Read = fmt.Sprintf("inline: resource.content[%d].attachment.data holds the base64 content (left out above when over %d KiB)", i, maxInlineData>>10)

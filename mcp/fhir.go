@@ -12,6 +12,7 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 type getIn struct {
@@ -103,7 +104,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 		if c := req.Params.Get("_count"); c != "" {
 			var err error
 			if n, err = strconv.Atoi(c); err != nil || n < 1 {
-				return nil, nil, fmt.Errorf("params._count: %q is not a page size; ask for 1 to %d entries a page", c, MaxCount)
+				return nil, nil, fmt.Errorf("params._count: %s is not a page size; ask for 1 to %d entries a page", smart.Quote(c), MaxCount)
 			}
 		}
 		n, err := pageSize("params._count", n)
@@ -156,7 +157,7 @@ func onlyThePatient(resource string, params url.Values, self string) error {
 		for _, v := range values {
 			for ref := range strings.SplitSeq(v, ",") {
 				if id, ok := patientOf(strings.TrimSpace(ref), bare); ok && id != self {
-					return fmt.Errorf("params.%s: %q is not the connected patient; this connection reads only the records of the patient who consented (%s), and searches are limited to them already: leave %s out", name, ref, self, name)
+					return fmt.Errorf("params.%s: %s is not the connected patient; this connection reads only the records of the patient who consented (%s), and searches are limited to them already: leave %s out", name, smart.Quote(ref), self, name)
 				}
 			}
 		}

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // What one tool result may hold. Every tool that returns FHIR goes through this file, so these
@@ -63,7 +65,7 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 		return nil, fmt.Errorf("the practice's Bundle is malformed: %s", jsonWhy(err))
 	}
 	if head.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("the practice answered with a %q where a search Bundle was expected", head.ResourceType)
+		return nil, fmt.Errorf("the practice answered with a %s where a search Bundle was expected", smart.Quote(head.ResourceType))
 	}
 	if head.Total != nil && *head.Total < 0 {
 		return nil, fmt.Errorf("the practice's Bundle is malformed: its total is %d", *head.Total)
@@ -72,7 +74,7 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 	seen := map[string]bool{}
 	for _, f := range p.fields {
 		if seen[f.key] {
-			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %q twice", f.key)
+			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %s twice", smart.Quote(f.key))
 		}
 		seen[f.key] = true
 	}

@@ -101,7 +101,7 @@ func findStored(ctx context.Context, store *vault.Store, key string) (vault.Prac
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	return p, fmt.Errorf("%w %q: the connected practices are %s", ErrUnknownPractice, key, strings.Join(names, ", "))
+	return p, fmt.Errorf("%w %s: the connected practices are %s", ErrUnknownPractice, smart.Quote(key), strings.Join(names, ", "))
 }
 
 // revoke asks the practice to revoke the refresh token (RFC 7009, HTTP Basic client auth), and

@@ -17,6 +17,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // statusWait bounds how long a status answer waits for the actors: one that has not answered by
@@ -119,7 +120,7 @@ func (s *statusServer) answer(ctx context.Context, req StatusRequest) StatusRepl
 			return rep
 		}
 	default:
-		rep.Error = fmt.Sprintf("unknown op %q: want %q or %q", req.Op, OpStatus, OpDrop)
+		rep.Error = fmt.Sprintf("unknown op %s: want %q or %q", smart.Quote(req.Op), OpStatus, OpDrop)
 		return rep
 	}
 	ps, err := reg.Status(ctx)

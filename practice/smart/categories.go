@@ -57,7 +57,7 @@ func categoriesFor(resource string) []Category {
 func LookupCategory(resource, name string) (Category, error) {
 	cats := categoriesFor(resource)
 	if cats == nil {
-		return Category{}, fmt.Errorf("%q has no categories this server knows; categories exist for Observation and Condition", resource)
+		return Category{}, fmt.Errorf("%s has no categories this server knows; categories exist for Observation and Condition", Quote(resource))
 	}
 	want := strings.TrimSpace(name)
 	names := make([]string, len(cats))
@@ -67,5 +67,5 @@ func LookupCategory(resource, name string) (Category, error) {
 		}
 		names[i] = c.Name
 	}
-	return Category{}, fmt.Errorf("unknown %s category %q: use one of %s", resource, name, strings.Join(names, ", "))
+	return Category{}, fmt.Errorf("unknown %s category %s: use one of %s", resource, Quote(name), strings.Join(names, ", "))
 }

@@ -63,7 +63,7 @@ func parseToken(body []byte, now time.Time) (*Token, error) {
 	}
 	if !strings.EqualFold(w.TokenType, "Bearer") {
 		kind := cleanText(redact(w.TokenType, []string{w.AccessToken, w.RefreshToken, w.IDToken}))
-		return nil, fmt.Errorf("the token endpoint issued a token of type %q; only Bearer tokens are supported", kind)
+		return nil, fmt.Errorf("the token endpoint issued a token of type %s; only Bearer tokens are supported", Quote(kind))
 	}
 	t := &Token{
 		AccessToken:  w.AccessToken,
