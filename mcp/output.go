@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
@@ -253,7 +254,8 @@ func (p *page) note(countName string, asked int) string {
 		s = append(s, fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", p.cleaned.data, maxInlineData>>10))
 	}
 	if len(p.outcomes) > 0 {
-		s = append(s, "The practice said: "+strings.Join(p.outcomes, "; ")+".")
+		// The practice's words, like an error's: credentials it echoed redacted, cut at 300 bytes.
+		s = append(s, "The practice said: "+practice.RedactOutcome(strings.Join(p.outcomes, "; "))+".")
 	}
 	return strings.Join(s, " ")
 }

@@ -249,7 +249,7 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body, j.token), RetryAfter: retryAfter(resp.Header)}
 		return out
 	}
-	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
+	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: redactToken(body, j.token)}
 	return out
 }
 
