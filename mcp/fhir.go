@@ -205,7 +205,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 	case tg.resource != "" && head.ResourceType != tg.resource:
 		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, head.ResourceType)
 	}
-	out := resourceOut{ResourceType: head.ResourceType, ID: head.ID, Resource: raw}
+	out := resourceOut{ResourceType: head.ResourceType, ID: cutText(head.ID, smart.MaxQuoted), Resource: raw}
 	if c.data > 0 {
 		out.Note = fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", c.data, maxInlineData>>10)
 		if tg.resource == "Binary" {

@@ -39,6 +39,7 @@ type rogue struct {
 	otherHits  atomic.Int32
 	evilHits   atomic.Int32
 	tokenCalls atomic.Int32
+	largest    atomic.Int64 // the largest message the client received, in bytes
 
 	mu     sync.Mutex
 	answer http.HandlerFunc // the FHIR answers
@@ -91,7 +92,8 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 		"expires_in": 3600, "refresh_token": fmt.Sprintf("refresh-%d-0123456789", r.n), "scope": "patient/*.rs"})
 }
 
-// startRogue serves one practice from a rogue server through a real tree and MCP server.
+// startRogue serves one practice from a rogue server through a real tree and MCP server, to a
+// client that, like the TypeScript SDK's, drops the connection over a message of 10 MiB.
 func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	t.Helper()
 	r := &rogue{}
@@ -149,7 +151,7 @@ func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 			t.Fatal(err)
 		}
 	}
-	st, ct := sdk.NewInMemoryTransports()
+	st, ct := wireTransports(&r.largest)
 	ss, err := mcp.NewServer(tree.Registry).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)

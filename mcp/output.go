@@ -22,7 +22,8 @@ const (
 	DefaultCount = 20
 	// MaxCount is the largest page size a caller may ask for.
 	MaxCount = 100
-	// MaxResultBytes caps the FHIR JSON in one result, after narratives are removed.
+	// MaxResultBytes caps the text of one tool result, everything a model reads of it: the FHIR
+	// JSON after narratives are removed, and what the result says around it.
 	MaxResultBytes = 64 << 10
 	// maxInlineData is the longest inline base64 data (Attachment.data) a result keeps.
 	maxInlineData = 8 << 10
@@ -41,6 +42,9 @@ type page struct {
 	kept     int // how many entries fit
 	cleaned  cleaned
 	outcomes []string // what OperationOutcome entries say
+
+	droppedMembers []string // Bundle members left out to fit, with their sizes
+	longNext       int      // the length of a next link too long to follow, which was dropped
 }
 
 // readPage cleans a searchset Bundle and works out how many of its entries fit.
@@ -159,9 +163,11 @@ func jsonWhy(err error) string {
 	return fmt.Sprintf("%s is a JSON %s where FHIR has %s", field, te.Value, want)
 }
 
-// fit keeps entries, in order, while the result stays under MaxResultBytes.
+// fit keeps entries, in order, while the result stays under MaxResultBytes with everything
+// around them: the Bundle's other members, the next link and the note.
 func (p *page) fit() {
-	used := envelope
+	p.boundMembers()
+	used := envelope + maxNote + jsonLen(p.next)
 	for _, f := range p.fields {
 		if f.key != "entry" {
 			used += len(f.key) + len(f.value) + 4
@@ -244,10 +250,10 @@ func (p *page) note(countName string, asked int) string {
 		dropped := len(p.entries) - p.kept
 		if p.kept == 0 {
 			s = append(s, fmt.Sprintf("The first entry (%s) alone is larger than the %d KiB a result may hold, even without its narrative, so this page shows nothing; read other entries by id, or narrow the search.",
-				p.refs[0], MaxResultBytes>>10))
+				cutText(p.refs[0], smart.MaxQuoted), MaxResultBytes>>10))
 		} else {
 			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, run the search again from its start with %s=%d, or narrow it.",
-				p.kept, len(p.entries), MaxResultBytes>>10, dropped, p.refs[p.kept], countName, max(p.matchesKept(), 1)))
+				p.kept, len(p.entries), MaxResultBytes>>10, dropped, cutText(p.refs[p.kept], smart.MaxQuoted), countName, max(p.matchesKept(), 1)))
 		}
 	}
 	if p.cleaned.data > 0 {
@@ -257,6 +263,7 @@ func (p *page) note(countName string, asked int) string {
 		// The practice's words, like an error's: credentials it echoed redacted, cut at 300 bytes.
 		s = append(s, "The practice said: "+practice.RedactOutcome(strings.Join(p.outcomes, "; "))+".")
 	}
+	s = append(s, p.membersNote()...)
 	return strings.Join(s, " ")
 }
 
@@ -267,8 +274,8 @@ func readResource(ctx context.Context, body []byte) (json.RawMessage, cleaned, e
 	if err != nil {
 		return nil, c, answerError(err)
 	}
-	if len(raw) > MaxResultBytes {
-		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a result may hold", len(raw)>>10, MaxResultBytes>>10)
+	if len(raw) > resourceRoom {
+		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a resource may take in a result", len(raw)>>10, resourceRoom>>10)
 	}
 	return raw, c, nil
 }
