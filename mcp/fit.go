@@ -73,6 +73,17 @@ func (p *page) membersNote() []string {
 	return s
 }
 
+// matches counts the page's entries that matched the search, kept or not.
+func (p *page) matches() int {
+	n := 0
+	for _, m := range p.modes {
+		if m == "match" {
+			n++
+		}
+	}
+	return n
+}
+
 // jsonLen is how many bytes s takes as a JSON string in a result's text.
 func jsonLen(s string) int {
 	if s == "" {

@@ -39,7 +39,8 @@ type rogue struct {
 	otherHits  atomic.Int32
 	evilHits   atomic.Int32
 	tokenCalls atomic.Int32
-	largest    atomic.Int64 // the largest message the client received, in bytes
+	largest    atomic.Int64     // the largest message the client received, in bytes
+	budget     *practice.Budget // the memory budget of the rogue's answers
 
 	mu     sync.Mutex
 	answer http.HandlerFunc // the FHIR answers
@@ -96,7 +97,7 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 // client that, like the TypeScript SDK's, drops the connection over a message of 10 MiB.
 func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	t.Helper()
-	r := &rogue{}
+	r := &rogue{budget: practice.NewBudget(practice.DefaultBudget)}
 	r.evil = httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { r.evilHits.Add(1) }))
 	t.Cleanup(r.evil.Close)
 	mux := http.NewServeMux()
@@ -136,7 +137,7 @@ func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	oauth := &smart.Client{HTTP: r.srv.Client(), ClientID: rogueClientID, ClientSecret: rogueSecret, RedirectURI: "https://app.example/cb"}
 	tree := supervisor.New(supervisor.Options{
 		Practice: practice.Options{Store: store, Secrets: secrets, HTTP: r.srv.Client(), OAuth: oauth,
-			MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second},
+			MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second, Budget: r.budget},
 		Connector:    &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)},
 		PollInterval: 20 * time.Millisecond,
 	})

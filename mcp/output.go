@@ -45,6 +45,7 @@ type page struct {
 
 	droppedMembers []string // Bundle members left out to fit, with their sizes
 	longNext       int      // the length of a next link too long to follow, which was dropped
+	countIgnored   int      // the _count the practice ignored, when it sent more matches
 }
 
 // readPage cleans a searchset Bundle and works out how many of its entries fit.
@@ -252,8 +253,12 @@ func (p *page) note(countName string, asked int) string {
 			s = append(s, fmt.Sprintf("The first entry (%s) alone is larger than the %d KiB a result may hold, even without its narrative, so this page shows nothing; read other entries by id, or narrow the search.",
 				cutText(p.refs[0], smart.MaxQuoted), MaxResultBytes>>10))
 		} else {
-			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, run the search again from its start with %s=%d, or narrow it.",
-				p.kept, len(p.entries), MaxResultBytes>>10, dropped, cutText(p.refs[p.kept], smart.MaxQuoted), countName, max(p.matchesKept(), 1)))
+			again := fmt.Sprintf("run the search again from its start with %s=%d, or narrow it", countName, max(p.matchesKept(), 1))
+			if p.countIgnored > 0 {
+				again = fmt.Sprintf("narrow the search (a date range, a category): the practice sent %d matches where %s=%d asked for fewer, so it ignores the page size", p.matches(), countName, p.countIgnored)
+			}
+			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, %s.",
+				p.kept, len(p.entries), MaxResultBytes>>10, dropped, cutText(p.refs[p.kept], smart.MaxQuoted), again))
 		}
 	}
 	if p.cleaned.data > 0 {

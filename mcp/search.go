@@ -138,7 +138,8 @@ func pageSize(field string, n int) (int, error) {
 
 // fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
 // once with _count set to what fit, so that its next link continues right after the last entry
-// shown and nothing is skipped; it reports that page size as asked. A page reached through a
+// shown and nothing is skipped; it reports that page size as asked. It is not when the practice
+// ignored _count (it sent more matches than asked). A page reached through a
 // next link cannot be re-asked that way (its link is the server's), so its note says what was
 // left out.
 func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
@@ -154,6 +155,13 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if !p.cut() || req.Next != "" || fit == 0 {
 		return p, 0, nil
 	}
+	// A practice that sent more matches than the page size asked ignores it: asking again with a
+	// smaller one would fetch as much again, for nothing.
+	if asked, err := strconv.Atoi(req.Params.Get("_count")); err == nil && p.matches() > asked {
+		p.countIgnored = asked
+		return p, 0, nil
+	}
+	resp.Release() // done with: its budget goes to the page asked again
 	again := req
 	again.Params = url.Values{}
 	for k, v := range req.Params {

@@ -20,7 +20,7 @@ var Version = "dev"
 func NewServer(reg *supervisor.Registry) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
-	s.AddReceivingMiddleware(recoverPanics, capResults, labelTools)
+	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools)
 	t := &tools{reg: reg}
 	t.addConnect(s)
 	t.addPractices(s)

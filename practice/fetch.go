@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -82,7 +81,7 @@ func (r *run) dispatch(m *fetchMsg) {
 		r.a.opts.onDispatch(m.req)
 	}
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
-		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody}
+		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget}
 	gen := r.tokenGen
 	var out fetchResult
 	r.go_(func(context.Context) func(*run) {
@@ -195,6 +194,7 @@ type fetchJob struct {
 	delay   time.Duration
 	timeout time.Duration
 	max     int64
+	budget  *Budget
 }
 
 type fetchResult struct {
@@ -236,10 +236,13 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	}
 	defer resp.Body.Close()
 	out.status = resp.StatusCode
-	body, err := io.ReadAll(io.LimitReader(resp.Body, j.max+1))
+	body, held, err := j.budget.read(ctx, resp.Body, resp.ContentLength, j.max)
 	if err != nil {
 		out.err = fmt.Errorf("reading the practice's answer: %w", scrubURLError(err))
 		return out
+	}
+	if int64(len(body)) > j.max || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		held.release() // nothing of the body leaves here but an outcome's words
 	}
 	if int64(len(body)) > j.max {
 		out.err = fmt.Errorf("%w: the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", errBodyTooLarge, j.max>>20)
@@ -250,6 +253,7 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 		return out
 	}
 	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: redactToken(body, j.token)}
+	out.resp.held(held)
 	return out
 }
 
