@@ -3,7 +3,6 @@ package mcp_test
 import (
 	"bytes"
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -176,11 +175,12 @@ func TestEveryAnswerFitsOnTheWire(t *testing.T) {
 func TestLargeDocumentsKeepTheSession(t *testing.T) {
 	t.Parallel()
 	r, cs := startRogue(t)
-	sizes := map[string]int{"pdf9": 9 << 20, "pdf6": 6 << 20}
+	// Raw, as some eCW builds send documents: the practice's side stays cheap, and the message
+	// that carries the content is the same base64 as for a Binary resource.
+	pdfs := map[string][]byte{"pdf9": bytes.Repeat([]byte{0x25}, 9<<20), "pdf6": bytes.Repeat([]byte{0x25}, 6<<20)}
 	r.set(func(w http.ResponseWriter, req *http.Request) {
-		id := strings.TrimPrefix(req.URL.Path, "/fhir/r4/TEST/Binary/")
-		w.Header().Set("Content-Type", "application/fhir+json")
-		io.WriteString(w, `{"resourceType":"Binary","contentType":"application/pdf","data":"`+base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x25}, sizes[id]))+`"}`)
+		w.Header().Set("Content-Type", "application/pdf")
+		w.Write(pdfs[strings.TrimPrefix(req.URL.Path, "/fhir/r4/TEST/Binary/")])
 	}, false)
 	for _, tc := range []struct {
 		id        string
