@@ -49,7 +49,7 @@ func TestBudgetBoundsAnswersInFlight(t *testing.T) {
 	}
 	h := startActor(t, bigAnswers(t, size), time.Now().Add(time.Hour), func(o *Options) {
 		o.Budget = budget
-		o.RequestTimeout = time.Minute
+		o.RequestTimeout = 10 * time.Minute // waiting in line counts: the last wait for 60 others
 	})
 	// Every caller keeps its answer until four are held and a fifth waits for budget: the bound
 	// is reached for sure, not by luck of timing.
