@@ -95,7 +95,8 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 
 // startRogue serves one practice from a rogue server through a real tree and MCP server, to a
 // client that, like the TypeScript SDK's, drops the connection over a message of 10 MiB.
-func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
+// tweak, when given, changes the practice options (a benchmark's budget and timeout).
+func startRogue(t testing.TB, tweak ...func(*practice.Options)) (*rogue, *sdk.ClientSession) {
 	t.Helper()
 	r := &rogue{budget: practice.NewBudget(practice.DefaultBudget)}
 	r.evil = httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { r.evilHits.Add(1) }))
@@ -135,9 +136,14 @@ func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
 	secrets.Set(id, vault.AccessToken, "access-0-0123456789")
 	secrets.Set(id, vault.RefreshToken, "refresh-0-0123456789")
 	oauth := &smart.Client{HTTP: r.srv.Client(), ClientID: rogueClientID, ClientSecret: rogueSecret, RedirectURI: "https://app.example/cb"}
+	po := practice.Options{Store: store, Secrets: secrets, HTTP: r.srv.Client(), OAuth: oauth,
+		MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second, Budget: r.budget}
+	for _, f := range tweak {
+		f(&po)
+	}
+	r.budget = po.Budget
 	tree := supervisor.New(supervisor.Options{
-		Practice: practice.Options{Store: store, Secrets: secrets, HTTP: r.srv.Client(), OAuth: oauth,
-			MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second, Budget: r.budget},
+		Practice:     po,
 		Connector:    &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)},
 		PollInterval: 20 * time.Millisecond,
 	})
