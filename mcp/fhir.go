@@ -203,7 +203,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 	case head.ResourceType == "":
 		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a FHIR resource (it names no resourceType)", tg)
 	case tg.resource != "" && head.ResourceType != tg.resource:
-		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, head.ResourceType)
+		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, cutText(head.ResourceType, smart.MaxQuoted))
 	}
 	out := resourceOut{ResourceType: head.ResourceType, ID: cutText(head.ID, smart.MaxQuoted), Resource: raw}
 	if c.data > 0 {

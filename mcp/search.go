@@ -138,10 +138,9 @@ func pageSize(field string, n int) (int, error) {
 
 // fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
 // once with _count set to what fit, so that its next link continues right after the last entry
-// shown and nothing is skipped; it reports that page size as asked. It is not when the practice
-// ignored _count (it sent more matches than asked). A page reached through a
-// next link cannot be re-asked that way (its link is the server's), so its note says what was
-// left out.
+// shown and nothing is skipped; it reports that page size as asked. A page reached through a
+// next link cannot be re-asked that way (its link is the server's), nor one from a practice that
+// ignores _count (it sent more matches than asked), so their notes say what was left out.
 func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
 	resp, err := t.fetch(ctx, a, req)
 	if err != nil {
