@@ -12,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
@@ -95,10 +96,10 @@ func checkStruct(t reflect.Type, path string, raw json.RawMessage) error {
 	for _, name := range slices.Sorted(maps.Keys(m)) {
 		f, ok := fields[name]
 		if !ok && len(names) == 0 {
-			return fmt.Errorf("%s: this tool takes no arguments", join(path, name))
+			return fmt.Errorf("%s: this tool takes no arguments", unknownName(path, name))
 		}
 		if !ok {
-			return fmt.Errorf("%s: this tool has no such argument (it takes %s)", join(path, name), strings.Join(names, ", "))
+			return fmt.Errorf("%s: this tool has no such argument (it takes %s)", unknownName(path, name), strings.Join(names, ", "))
 		}
 		if string(m[name]) == "null" && !f.required {
 			return fmt.Errorf("%s: null is not %s; to leave it unset, leave it out", join(path, name), kindOf(f.typ))
@@ -238,4 +239,13 @@ func orArguments(path string) string {
 		return "arguments"
 	}
 	return path
+}
+
+// unknownName names an argument the tool does not take, as the caller spelt it: quoted and cut
+// when it is long, since it can be anything.
+func unknownName(path, name string) string {
+	if shown := join(path, name); len(shown) <= 100 && !strings.ContainsFunc(shown, func(r rune) bool { return r < 0x20 }) {
+		return shown
+	}
+	return quote.Quote(join(path, name))
 }

@@ -40,7 +40,7 @@ func (t *tools) fetchAttachment(ctx context.Context, a *practice.Actor, req prac
 			if resp, err := t.fetch(ctx, a, req); !errors.Is(err, practice.ErrUnknownAttachment) {
 				return resp, err
 			}
-			p, err := readPage(found.Body)
+			p, err := readPage(ctx, found.Body)
 			if err != nil || p.next == "" {
 				break
 			}

@@ -29,11 +29,13 @@ func labelTools(next sdk.MethodHandler) sdk.MethodHandler {
 	}
 }
 
-// fetch is the one way tools read from a practice: it asks the actor and records the access in
+// fetch is the one way tools read from a practice: it asks the actor, keeps the answer's memory
+// budget until the call's result is built (see releaseAnswers), and records the access in
 // the audit trail (which tool, what kind of record, how many, how it ended), never its content
 // or the search values. The CapabilityStatement is not patient data and is not recorded.
 func (t *tools) fetch(ctx context.Context, a *practice.Actor, req practice.Request) (*practice.Response, error) {
 	resp, err := a.Fetch(ctx, req)
+	keepUntilResult(ctx, resp)
 	if !errors.Is(err, practice.ErrUnknownAttachment) { // nothing was asked: the caller looks further
 		t.record(ctx, a, req, resp, err)
 	}

@@ -12,11 +12,19 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
-// MaxBinaryBytes caps the decoded content get_binary returns.
-const MaxBinaryBytes = 10 << 20
+// MaxBinaryBytes caps the decoded images and PDFs (anything but text) one get_binary result
+// carries. Base64 makes 7 MiB into 9.3 MiB, which with its envelope stays under the 10 MiB
+// message MCP clients accept: the TypeScript SDK's client closes the connection over a larger
+// one, and every practice's session with it. Text has no such cap: it comes in parts.
+const MaxBinaryBytes = 7 << 20
+
+// headRoom is what get_binary keeps of MaxResultBytes for its first block, which describes the
+// content; a part of text takes the rest.
+const headRoom = 1 << 10
 
 type binaryIn struct {
 	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
@@ -30,9 +38,9 @@ func (t *tools) addBinary(s *sdk.Server) {
 		Name:  "get_binary",
 		Title: "Read a document's content",
 		Description: "Reads a Binary (a document's content) from a practice and decodes it. Text, HTML, RTF, XML (C-CDA) and JSON come back as text, " +
-			fmt.Sprintf("%d KiB at a time: when more is left, the first block gives next_offset to call again with. ", MaxResultBytes>>10) +
+			fmt.Sprintf("%d KiB at a time: when more is left, the first block gives next_offset to call again with. ", (MaxResultBytes-headRoom)>>10) +
 			"Images come back as image content and PDFs (and other binary types) as an embedded resource with their MIME type. " +
-			fmt.Sprintf("Content over %d MiB is refused with its size. ", MaxBinaryBytes>>20) +
+			fmt.Sprintf("An image or PDF over %d MiB comes back as a sentence with its type and size instead (MCP clients drop larger messages). ", MaxBinaryBytes>>20) +
 			"Give id (from get_document_reference's binary_id, or the part after Binary/ in an attachment url) or url " +
 			"(the attachment url itself; relative ones are resolved against the practice, and urls outside its FHIR base are refused). " +
 			"The first content block always describes what follows. practice (name or id) may be left out when only one practice is connected.",
@@ -46,7 +54,7 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 	case (id == "") == (strings.TrimSpace(in.URL) == ""):
 		return nil, nil, errors.New("id, url: give exactly one: the Binary's id, or the attachment url")
 	case id != "" && !practice.IsID(id):
-		return nil, nil, fmt.Errorf("id: %q is not a Binary id (1-64 letters, digits, '-' and '.')", in.ID)
+		return nil, nil, fmt.Errorf("id: %s is not a Binary id (1-64 letters, digits, '-' and '.')", quote.Quote(in.ID))
 	case in.Offset < 0:
 		return nil, nil, fmt.Errorf("offset: %d is negative; give next_offset from the previous call, or leave it out", in.Offset)
 	}
@@ -76,7 +84,7 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 	}
 	name := "Binary/" + id
 	if id == "" {
-		name = in.URL
+		name = cutText(in.URL, quote.Max)
 	}
 	if uri == "" {
 		info, err := a.Info(ctx)
@@ -96,18 +104,20 @@ func (t *tools) getBinary(ctx context.Context, _ *sdk.CallToolRequest, in binary
 type binary struct {
 	contentType string
 	data        []byte
+	size        int // the content's size; data is nil when it is over the cap
 }
 
 // decodeBinary reads what the practice answered to a Binary read: a Binary resource in FHIR JSON
 // (asked for, since it carries contentType), or the raw content, which some eCW builds send
-// whatever was asked. Content over limit bytes is refused.
+// whatever was asked. Content that is not text and is over limit bytes is not decoded: only its
+// size is kept, for result to say.
 func decodeBinary(contentType string, body []byte, limit int) (binary, error) {
 	mt, _, _ := mime.ParseMediaType(contentType)
 	if !strings.Contains(mt, "json") {
-		if len(body) > limit {
-			return binary{}, tooLarge(len(body), limit)
+		if len(body) > limit && kind(contentType) != "text" {
+			return binary{contentType: contentType, size: len(body)}, nil
 		}
-		return binary{contentType: contentType, data: body}, nil
+		return binary{contentType: contentType, data: body, size: len(body)}, nil
 	}
 	var r struct {
 		ResourceType string `json:"resourceType"`
@@ -118,24 +128,31 @@ func decodeBinary(contentType string, body []byte, limit int) (binary, error) {
 		return binary{}, fmt.Errorf("the practice's answer does not parse: %w", err)
 	}
 	if r.ResourceType != "Binary" {
-		return binary{}, fmt.Errorf("the practice answered with a %q, not a Binary", r.ResourceType)
+		return binary{}, fmt.Errorf("the practice answered with a %s, not a Binary", quote.Quote(r.ResourceType))
 	}
-	if n := base64.StdEncoding.DecodedLen(len(r.Data)); n > limit+2 {
-		return binary{}, tooLarge(n, limit)
+	if n := decodedSize(r.Data); n > limit && kind(r.ContentType) != "text" {
+		return binary{contentType: r.ContentType, size: n}, nil
 	}
 	data, err := base64.StdEncoding.DecodeString(r.Data)
 	if err != nil {
 		return binary{}, fmt.Errorf("its data is not valid base64: %w", err)
 	}
-	if len(data) > limit {
-		return binary{}, tooLarge(len(data), limit)
-	}
-	return binary{contentType: r.ContentType, data: data}, nil
+	return binary{contentType: r.ContentType, data: data, size: len(data)}, nil
 }
 
-func tooLarge(n, limit int) error {
-	return fmt.Errorf("the content is %.1f MiB, more than the %s get_binary returns; ask the practice for it through its patient portal",
-		float64(n)/(1<<20), mib(limit))
+// decodedSize is how many bytes base64 data decodes to, without decoding it: line breaks, which
+// the decoder skips, and padding do not count.
+func decodedSize(data string) int {
+	n := len(data) - strings.Count(data, "\n") - strings.Count(data, "\r")
+	end := strings.TrimRight(data, "\r\n")
+	pad := len(end) - len(strings.TrimRight(end, "="))
+	return max(n/4*3+(n%4)*3/4-pad, 0)
+}
+
+// tooLarge says what a result holds instead of content over the cap.
+func tooLarge(ct string, n, limit int) string {
+	return fmt.Sprintf("This %s content is %.1f MiB, more than the %s a result can carry: MCP clients drop a larger message, and the connection to every practice with it. "+
+		"It is not returned; ask the practice for it through its patient portal.", ct, float64(n)/(1<<20), mib(limit))
 }
 
 func mib(n int) string {
@@ -165,13 +182,17 @@ func kind(contentType string) string {
 
 // result shapes the content: a first text block that says what follows, then the content.
 func (b binary) result(name, uri string, offset int) (*sdk.CallToolResult, any, error) {
-	ct := b.contentType
+	ct := cutText(b.contentType, quote.Max)
 	if ct == "" {
 		ct = "application/octet-stream"
 	}
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil {
 		mt = ct
+	}
+	if b.data == nil && b.size > 0 && kind(ct) != "text" {
+		head := map[string]any{"binary": name, "content_type": ct, "size": b.size, "note": tooLarge(ct, b.size, MaxBinaryBytes)}
+		return &sdk.CallToolResult{Content: []sdk.Content{headBlock(head)}}, nil, nil
 	}
 	if offset > 0 && kind(ct) != "text" {
 		return nil, nil, fmt.Errorf("offset: only text is returned in parts, and %s is %s", name, ct)
@@ -181,16 +202,12 @@ func (b binary) result(name, uri string, offset int) (*sdk.CallToolResult, any, 
 		if offset > len(b.data) {
 			return nil, nil, fmt.Errorf("offset: %d is past the end of %s, which has %d bytes", offset, name, len(b.data))
 		}
-		end := min(offset+MaxResultBytes, len(b.data))
-		for end < len(b.data) && end > offset && !utf8.RuneStart(b.data[end]) {
-			end-- // never split a character
-		}
+		text, end := textPart(b.data, offset, MaxResultBytes-headRoom)
 		head := map[string]any{"binary": name, "content_type": ct, "size": len(b.data), "offset": offset, "returned": end - offset}
 		if end < len(b.data) {
 			head["next_offset"] = end
 			head["note"] = fmt.Sprintf("more follows: call get_binary again with offset=%d", end)
 		}
-		text := strings.ToValidUTF8(string(b.data[offset:end]), "\uFFFD")
 		return &sdk.CallToolResult{Content: []sdk.Content{headBlock(head), &sdk.TextContent{Text: text}}}, nil, nil
 	case "image":
 		head := map[string]any{"binary": name, "content_type": ct, "size": len(b.data), "note": "the image follows"}
@@ -200,6 +217,38 @@ func (b binary) result(name, uri string, offset int) (*sdk.CallToolResult, any, 
 	return &sdk.CallToolResult{Content: []sdk.Content{headBlock(head), &sdk.EmbeddedResource{
 		Resource: &sdk.ResourceContents{URI: uri, MIMEType: mt, Blob: b.data},
 	}}}, nil, nil
+}
+
+// textPart is the text of data from offset that fits room bytes, and where it ends: it never
+// splits a character, and a run of bytes that are not UTF-8 becomes one U+FFFD (as
+// strings.ToValidUTF8 has it), counted as the three bytes it takes.
+func textPart(data []byte, offset, room int) (string, int) {
+	var b strings.Builder
+	i := offset
+	for i < len(data) {
+		r, size := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && size == 1 {
+			j := i + 1
+			for j < len(data) {
+				if r, size := utf8.DecodeRune(data[j:]); r != utf8.RuneError || size != 1 {
+					break
+				}
+				j++
+			}
+			if b.Len()+len("\uFFFD") > room {
+				break
+			}
+			b.WriteString("\uFFFD")
+			i = j
+			continue
+		}
+		if b.Len()+size > room {
+			break
+		}
+		b.Write(data[i : i+size])
+		i += size
+	}
+	return b.String(), i
 }
 
 func headBlock(head map[string]any) *sdk.TextContent {

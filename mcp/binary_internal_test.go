@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -63,23 +64,30 @@ func TestBinaryKinds(t *testing.T) {
 	}
 }
 
-func TestBinaryOverTheCapIsRefused(t *testing.T) {
+// An image or PDF over the cap is not decoded, and its result is a sentence with its type and
+// size; text over it is read in parts as any other.
+func TestBinaryOverTheCapIsASentence(t *testing.T) {
 	t.Parallel()
-	if got := tooLarge(MaxBinaryBytes+1, MaxBinaryBytes).Error(); !strings.Contains(got, "10.0 MiB, more than the 10 MiB get_binary returns") {
-		t.Errorf("the cap is worded %q", got)
-	}
 	const limit = 1 << 10
 	big := base64.StdEncoding.EncodeToString(make([]byte, limit+1))
-	_, err := decodeBinary("application/fhir+json", []byte(`{"resourceType":"Binary","contentType":"application/pdf","data":"`+big+`"}`), limit)
-	if err == nil || !strings.Contains(err.Error(), "more than the 1024 bytes get_binary returns") {
-		t.Fatalf("a Binary one byte over the cap: %v", err)
+	b, err := decodeBinary("application/fhir+json", []byte(`{"resourceType":"Binary","contentType":"application/pdf","data":"`+big+`"}`), limit)
+	if err != nil || b.data != nil || b.size != limit+1 {
+		t.Fatalf("a Binary one byte over the cap: %+v, %v", b, err)
 	}
 	exact := base64.StdEncoding.EncodeToString(make([]byte, limit))
 	if b, err := decodeBinary("application/fhir+json", []byte(`{"resourceType":"Binary","contentType":"application/pdf","data":"`+exact+`"}`), limit); err != nil || len(b.data) != limit {
 		t.Fatalf("a Binary exactly at the cap: %v", err)
 	}
-	if _, err := decodeBinary("application/pdf", make([]byte, limit+1), limit); err == nil {
-		t.Fatal("a raw answer over the cap was accepted")
+	wrapped := strings.Join(strings.SplitAfter(exact, "AAAA"), `\r\n`)
+	if b, err := decodeBinary("application/fhir+json", []byte(`{"resourceType":"Binary","contentType":"image/png","data":"`+wrapped+`"}`), limit); err != nil || len(b.data) != limit {
+		t.Fatalf("base64 in lines, exactly at the cap: %v", err)
+	}
+	if b, _ := decodeBinary("application/pdf", make([]byte, limit+1), limit); b.data != nil || b.size != limit+1 {
+		t.Fatal("a raw answer over the cap was decoded")
+	}
+	text := base64.StdEncoding.EncodeToString([]byte(strings.Repeat("a", limit+1)))
+	if b, err := decodeBinary("application/fhir+json", []byte(`{"resourceType":"Binary","contentType":"text/plain","data":"`+text+`"}`), limit); err != nil || len(b.data) != limit+1 {
+		t.Fatalf("text over the cap: %v", err)
 	}
 	raw, err := decodeBinary("application/xml", []byte("<ClinicalDocument/>"), limit)
 	if err != nil || raw.contentType != "application/xml" || string(raw.data) != "<ClinicalDocument/>" {
@@ -89,5 +97,25 @@ func TestBinaryOverTheCapIsRefused(t *testing.T) {
 		if _, err := decodeBinary("application/fhir+json", []byte(body), limit); err == nil {
 			t.Errorf("decodeBinary(%s) accepted it", body)
 		}
+	}
+	res, _, err := binary{contentType: "application/pdf", size: 9 << 20}.result("Binary/x", "u", 0)
+	if err != nil || len(res.Content) != 1 || res.IsError {
+		t.Fatalf("a PDF over the cap: %+v, %v", res, err)
+	}
+	if got := res.Content[0].(*sdk.TextContent).Text; !strings.Contains(got, "This application/pdf content is 9.0 MiB, more than the 7 MiB a result can carry") {
+		t.Errorf("the cap is worded %q", got)
+	}
+}
+
+// Text in parts never takes more than its room, however much of it is not UTF-8.
+func TestBinaryTextPartsStayInTheirRoom(t *testing.T) {
+	t.Parallel()
+	data := []byte(strings.Repeat("a\xff", 100<<10))
+	part, end := textPart(data, 0, MaxResultBytes-headRoom)
+	if len(part) > MaxResultBytes-headRoom || end == 0 || !utf8.ValidString(part) {
+		t.Fatalf("a part of %d bytes ending at %d", len(part), end)
+	}
+	if part, end := textPart([]byte("\xff\xfe\xfdok"), 0, 100); part != "\uFFFDok" || end != 5 {
+		t.Fatalf("a run of invalid bytes: %q, %d", part, end)
 	}
 }

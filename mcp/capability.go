@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -19,6 +20,7 @@ type capabilityOut struct {
 	Implementation string             `json:"implementation,omitempty" jsonschema:"what the practice calls this FHIR endpoint"`
 	Formats        []string           `json:"formats,omitempty"`
 	Resources      []capabilityEntity `json:"resources" jsonschema:"each resource type the practice serves, with what it can do"`
+	Note           string             `json:"note,omitempty" jsonschema:"what was left out to fit the size cap, if anything"`
 }
 
 type capabilityEntity struct {
@@ -86,25 +88,56 @@ func summarizeCapability(body []byte) (capabilityOut, error) {
 		return capabilityOut{}, fmt.Errorf("the practice's CapabilityStatement does not parse: %w", err)
 	}
 	if cs.ResourceType != "CapabilityStatement" {
-		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %q, not a CapabilityStatement", cs.ResourceType)
+		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %s, not a CapabilityStatement", quote.Quote(cs.ResourceType))
 	}
-	out := capabilityOut{FHIRVersion: cs.FHIRVersion, Date: cs.Date, Implementation: cs.Implementation.Description,
-		Formats: cs.Format, Resources: []capabilityEntity{}}
+	// Everything here is the practice's words: each is cut, and the resource types are kept while
+	// they fit, so that a statement of megabytes still gives a result of at most MaxResultBytes.
+	word := func(s string) string { return cutText(s, quote.Max) }
+	out := capabilityOut{FHIRVersion: word(cs.FHIRVersion), Date: word(cs.Date), Implementation: word(cs.Implementation.Description),
+		Formats: words(cs.Format, maxListed), Resources: []capabilityEntity{}}
 	out.Software = cs.Software.Name
 	if cs.Software.Version != "" {
 		out.Software += " " + cs.Software.Version
 	}
+	out.Software = word(out.Software)
+	head, _ := json.Marshal(out)
+	used, total := envelope+maxNote+len(head), 0
 	for _, r := range cs.Rest {
 		for _, res := range r.Resource {
-			e := capabilityEntity{Type: res.Type, Interactions: []string{}, Include: res.SearchInclude, RevInclude: res.SearchRevInclude}
-			for _, i := range res.Interaction {
-				e.Interactions = append(e.Interactions, i.Code)
+			if total++; total > len(out.Resources)+1 {
+				continue // one did not fit; count the rest
 			}
-			for _, p := range res.SearchParam {
-				e.SearchParams = append(e.SearchParams, p.Name)
+			e := capabilityEntity{Type: word(res.Type), Interactions: []string{},
+				Include: words(res.SearchInclude, maxParams), RevInclude: words(res.SearchRevInclude, maxParams)}
+			for _, i := range res.Interaction[:min(len(res.Interaction), maxParams)] {
+				e.Interactions = append(e.Interactions, word(i.Code))
+			}
+			for _, p := range res.SearchParam[:min(len(res.SearchParam), maxParams)] {
+				e.SearchParams = append(e.SearchParams, word(p.Name))
+			}
+			b, _ := json.Marshal(e)
+			if used += len(b) + 1; used > MaxResultBytes {
+				continue
 			}
 			out.Resources = append(out.Resources, e)
 		}
 	}
+	if left := total - len(out.Resources); left > 0 {
+		out.Note = fmt.Sprintf("Only the first %d of the %d resource types the practice declares fit in the %d KiB a result may hold; %d are left out.",
+			len(out.Resources), total, MaxResultBytes>>10, left)
+	}
 	return out, nil
+}
+
+// maxParams bounds each list of a resource type: FHIR defines about 30 search parameters for
+// the richest type, and eCW declares fewer.
+const maxParams = 100
+
+// words cuts each of a list of the practice's words, and the list after n of them.
+func words(list []string, n int) []string {
+	var out []string
+	for _, w := range list[:min(len(list), n)] {
+		out = append(out, cutText(w, quote.Max))
+	}
+	return out
 }

@@ -1,7 +1,8 @@
 package mcp
 
 import (
-	"encoding/json"
+	"context"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -15,7 +16,7 @@ func TestCleanDropsNarrativesAndKeepsOrder(t *testing.T) {
 		"code":{"text":"a plain string text stays"},
 		"presentedForm":[{"contentType":"text/plain","data":"` + strings.Repeat("QUJD", 3000) + `"},{"data":"QUJD"}]}`
 	var c cleaned
-	out, err := clean(json.RawMessage(in), &c)
+	out, err := clean(context.Background(), []byte(in), &c)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +31,7 @@ func TestCleanDropsNarrativesAndKeepsOrder(t *testing.T) {
 		t.Fatalf("counted %+v", c)
 	}
 	for _, bad := range []string{`{"a":`, `[1,`, ``, `{"a" 1}`} {
-		if _, err := clean(json.RawMessage(bad), &c); err == nil {
+		if _, err := clean(context.Background(), []byte(bad), &c); err == nil {
 			t.Errorf("clean(%q) accepted broken JSON", bad)
 		}
 	}
@@ -43,7 +44,7 @@ func TestPageFitsUnderTheCap(t *testing.T) {
 	}
 	body := `{"resourceType":"Bundle","type":"searchset","total":7,"link":[{"relation":"next","url":"https://h/fhir/r4/X/DiagnosticReport?_page=2"}],"entry":[` +
 		entry("a", 25<<10) + "," + entry("b", 25<<10) + "," + entry("c", 25<<10) + "," + entry("d", 100) + `]}`
-	p, err := readPage([]byte(body))
+	p, err := readPage(context.Background(), []byte(body))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,11 +60,45 @@ func TestPageFitsUnderTheCap(t *testing.T) {
 			t.Errorf("note %q does not say %q", note, w)
 		}
 	}
-	one, _ := readPage([]byte(`{"resourceType":"Bundle","entry":[` + entry("huge", 70<<10) + `]}`))
+	one, _ := readPage(context.Background(), []byte(`{"resourceType":"Bundle","entry":[`+entry("huge", 70<<10)+`]}`))
 	if one.kept != 0 || !strings.Contains(one.note("count", 0), "DiagnosticReport/huge) alone is larger") {
 		t.Fatalf("an entry over the cap: kept %d, note %q", one.kept, one.note("count", 0))
 	}
-	if _, err := readPage([]byte(`{"resourceType":"OperationOutcome"}`)); err == nil {
+	if _, err := readPage(context.Background(), []byte(`{"resourceType":"OperationOutcome"}`)); err == nil {
 		t.Error("an OperationOutcome was read as a page")
+	}
+}
+
+// An answer nested 2,000 deep (4 MB) is refused at level 100, in one pass, with words that say
+// why; one just within the bound is read. BenchmarkClean says how long each takes.
+func TestCleanRefusesDeepNesting(t *testing.T) {
+	t.Parallel()
+	var c cleaned
+	_, err := clean(context.Background(), deepBody(2000, 4<<20), &c)
+	if !errors.Is(err, errTooDeep) || !strings.Contains(answerError(err).Error(), "the practice's answer nests objects and lists more than 100 levels deep") {
+		t.Fatalf("a body nested 2,000 deep: %v", err)
+	}
+	levels := maxDepth/2 - 1 // two a level, and the last object
+	c = cleaned{}
+	out, err := clean(context.Background(), deepBody(levels, 1<<20), &c)
+	if err != nil || c.narratives != levels || strings.Contains(string(out), `"div"`) {
+		t.Fatalf("a body nested %d deep: %v, %d narratives", 2*levels+1, err, c.narratives)
+	}
+	if _, err := readPage(context.Background(), deepBody(2000, 4<<20)); err == nil || !strings.Contains(err.Error(), "more than 100 levels deep") {
+		t.Fatalf("readPage of a body nested 2,000 deep: %v", err)
+	}
+}
+
+// A caller who gave up stops the work: clean looks at its context as it goes.
+func TestCleanStopsWhenCancelled(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var c cleaned
+	if _, err := clean(ctx, realisticBundle(1<<20), &c); !errors.Is(err, context.Canceled) {
+		t.Fatalf("clean with a cancelled context: %v", err)
+	}
+	if _, err := readPage(ctx, realisticBundle(1<<20)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("readPage with a cancelled context: %v", err)
 	}
 }

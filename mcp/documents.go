@@ -4,9 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -81,9 +83,26 @@ func (t *tools) getDocument(ctx context.Context, _ *sdk.CallToolRequest, in docu
 	if err != nil {
 		return nil, documentOut{}, explain(err)
 	}
-	out := documentOut{ResourceType: res.ResourceType, ID: res.ID, Resource: res.Resource, Note: res.Note,
-		Attachments: attachments(info.FHIRBaseURL, res.Resource)}
+	out := documentOut{ResourceType: res.ResourceType, ID: res.ID, Resource: res.Resource, Note: res.Note}
+	all := attachments(info.FHIRBaseURL, res.Resource)
+	out.Attachments = fitAttachments(all, resourceRoom-len(res.Resource))
+	if left := len(all) - len(out.Attachments); left > 0 {
+		out.Note = strings.TrimSpace(out.Note + fmt.Sprintf(" %d of the document's %d attachments are not listed, to fit the %d KiB a result may hold; resource.content has them all.",
+			left, len(all), MaxResultBytes>>10))
+	}
 	return jsonResult(out), out, nil
+}
+
+// fitAttachments keeps attachments, in order, while they fit room bytes.
+func fitAttachments(all []attachmentOut, room int) []attachmentOut {
+	used := 0
+	for i, a := range all {
+		b, _ := json.Marshal(a)
+		if used += len(b) + 1; used > room {
+			return all[:i]
+		}
+	}
+	return all
 }
 
 // attachments says, for each content.attachment of a DocumentReference, how to read it.
@@ -103,8 +122,12 @@ func attachments(base string, doc json.RawMessage) []attachmentOut {
 	out := []attachmentOut{}
 	for i, c := range d.Content {
 		at := c.Attachment
-		o := attachmentOut{ContentType: at.ContentType, Title: at.Title, Size: at.Size, URL: at.URL}
+		// The practice's words are cut: a result repeats them beside the resource that holds them.
+		o := attachmentOut{ContentType: cutText(at.ContentType, quote.Max), Title: cutText(at.Title, quote.Max), Size: at.Size, URL: at.URL}
 		switch {
+		case at.URL != "" && (practice.Request{Next: at.URL}).Validate() != nil:
+			o.URL = cutText(at.URL, quote.Max)
+			o.Read = fmt.Sprintf("not readable here: the url is %s long, more than any link healow-mcp follows", kib(len(at.URL)))
 		case at.URL != "":
 			abs, err := practice.ResolveAttachment(base, at.URL)
 			if err != nil {
@@ -115,7 +138,7 @@ func attachments(base string, doc json.RawMessage) []attachmentOut {
 				o.BinaryID = id
 				o.Read = fmt.Sprintf("call get_binary with id=%q", id)
 			} else {
-				o.Read = fmt.Sprintf("call get_binary with url=%q", at.URL)
+				o.Read = "call get_binary with this url"
 			}
 		case len(at.Data) > 0:
 			o.Read = fmt.Sprintf("inline: resource.content[%d].attachment.data holds the base64 content (left out above when over %d KiB)", i, maxInlineData>>10)

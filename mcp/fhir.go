@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -107,7 +108,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 		if c := req.Params.Get("_count"); c != "" {
 			var err error
 			if n, err = strconv.Atoi(c); err != nil || n < 1 {
-				return nil, nil, fmt.Errorf("params._count: %q is not a page size; ask for 1 to %d entries a page", c, MaxCount)
+				return nil, nil, fmt.Errorf("params._count: %s is not a page size; ask for 1 to %d entries a page", quote.Quote(c), MaxCount)
 			}
 		}
 		n, err := pageSize("params._count", n)
@@ -136,7 +137,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 	if err != nil {
 		return resourceOut{}, t.explainFetch(ctx, a, tg, err)
 	}
-	raw, c, err := readResource(resp.Body)
+	raw, c, err := readResource(ctx, resp.Body)
 	if err != nil {
 		return resourceOut{}, fmt.Errorf("%s: %w", tg, err)
 	}
@@ -155,9 +156,9 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 	case head.ResourceType == "":
 		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a FHIR resource (it names no resourceType)", tg)
 	case tg.resource != "" && head.ResourceType != tg.resource:
-		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, head.ResourceType)
+		return resourceOut{}, fmt.Errorf("the practice answered %s with a %s, which is left out: it is not what was asked for", tg, cutText(head.ResourceType, quote.Max))
 	}
-	out := resourceOut{ResourceType: head.ResourceType, ID: head.ID, Resource: raw}
+	out := resourceOut{ResourceType: head.ResourceType, ID: cutText(head.ID, quote.Max), Resource: raw}
 	if c.data > 0 {
 		out.Note = fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", c.data, maxInlineData>>10)
 		if tg.resource == "Binary" {

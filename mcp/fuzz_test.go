@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"context"
 	"encoding/json"
 	"net/url"
 	"path"
@@ -53,15 +54,18 @@ func FuzzTypedSearch(f *testing.F) {
 }
 
 // Any answer to a search either fails readPage with an error or becomes a page whose kept
-// entries are objects, fit the result cap, and come back out as valid JSON.
+// entries are objects, fit the result cap, and come back out as valid JSON that, with its note,
+// fits the cap too.
 func FuzzReadPage(f *testing.F) {
 	f.Add([]byte(`{"resourceType":"Bundle","total":1,"link":[{"relation":"next","url":"https://x/y"}],"entry":[{"fullUrl":"https://evil/x","resource":{"resourceType":"Observation","id":"1","text":{"status":"generated","div":"<div>x</div>"}},"search":{"mode":"match"}}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[1,"two",null]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"OperationOutcome","issue":[{"severity":"warning","diagnostics":"narrowed"}]},"search":{"mode":"outcome"}}]}`))
 	f.Add([]byte(`{"resourceType":"Bundle","total":"many","entry":{"resource":{}}}`))
 	f.Add([]byte(`{"resourceType":"Bundle","entry":[],"entry":[{"resource":{"resourceType":"Goal"}}]}`))
+	f.Add([]byte(`{"resourceType":"Bundle","meta":{"tag":"` + strings.Repeat("m", 70<<10) + `"},"link":[{"relation":"next","url":"https://x/` +
+		strings.Repeat("n", 9<<10) + `"}],"entry":[{"resource":{"resourceType":"Observation","id":"` + strings.Repeat("i", 30<<10) + `"}}]}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
-		p, err := readPage(body)
+		p, err := readPage(context.Background(), body)
 		if err != nil {
 			return
 		}
@@ -83,6 +87,9 @@ func FuzzReadPage(f *testing.F) {
 		}
 		if kept > MaxResultBytes {
 			t.Fatalf("%d bytes of entries kept, more than a result may hold", kept)
+		}
+		if note := p.note("_count", 0); len(out)+len(note) > MaxResultBytes || len(note) > maxNote {
+			t.Fatalf("fhir_search's text would be %d bytes, with a note of %d", len(out)+len(note), len(note))
 		}
 	})
 }

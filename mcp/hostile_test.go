@@ -41,6 +41,8 @@ type rogue struct {
 	otherHits  atomic.Int32
 	evilHits   atomic.Int32
 	tokenCalls atomic.Int32
+	largest    atomic.Int64     // the largest message the client received, in bytes
+	budget     *practice.Budget // the memory budget of the rogue's answers
 
 	names testnet.Names       // host names the tree's client reaches other test servers by
 	conn  *practice.Connector // the tree's, so a test can force a pending sign-in through
@@ -133,21 +135,23 @@ var ecwCapability = func() []byte {
 	return b
 }()
 
-// startRogue serves one practice from a rogue server through a real tree and MCP server. The
-// rogue's address, 127.0.0.1, is an allowed host.
-func startRogue(t *testing.T) (*rogue, *sdk.ClientSession) {
+// startRogue serves one practice from a rogue server through a real tree and MCP server, to a
+// client that, like the TypeScript SDK's, drops the connection over a message of 10 MiB. The
+// rogue's address, 127.0.0.1, is an allowed host. tweak, when given, changes the practice
+// options (a benchmark's budget and timeout).
+func startRogue(t testing.TB, tweak ...func(*practice.Options)) (*rogue, *sdk.ClientSession) {
 	t.Helper()
-	return startRogueAllowing(t, "127.0.0.1")
+	return startRogueAllowing(t, "127.0.0.1", tweak...)
 }
 
 // startRogueAllowing is startRogue with HEALOW_ALLOWED_HOSTS set to allowed.
-func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSession) {
+func startRogueAllowing(t testing.TB, allowed string, tweak ...func(*practice.Options)) (*rogue, *sdk.ClientSession) {
 	t.Helper()
 	hosts, err := egress.Parse(allowed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &rogue{metadata: ecwCapability}
+	r := &rogue{metadata: ecwCapability, budget: practice.NewBudget(practice.DefaultBudget)}
 	r.evil = httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { r.evilHits.Add(1) }))
 	t.Cleanup(r.evil.Close)
 	mux := http.NewServeMux()
@@ -193,9 +197,14 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 	hc := r.names.Client(r.srv.Client())
 	oauth := &smart.Client{HTTP: hc, ClientID: rogueClientID, ClientSecret: rogueSecret, RedirectURI: "https://app.example/cb", Hosts: hosts}
 	r.conn = &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+	po := practice.Options{Store: store, Secrets: secrets, HTTP: hc, OAuth: oauth,
+		MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second, Budget: r.budget}
+	for _, f := range tweak {
+		f(&po)
+	}
+	r.budget = po.Budget
 	tree := supervisor.New(supervisor.Options{
-		Practice: practice.Options{Store: store, Secrets: secrets, HTTP: hc, OAuth: oauth,
-			MaxRetries: -1, BreakerFailures: 1000, RequestTimeout: 5 * time.Second},
+		Practice:     po,
 		Connector:    r.conn,
 		PollInterval: 20 * time.Millisecond,
 	})
@@ -211,7 +220,7 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 			t.Fatal(err)
 		}
 	}
-	st, ct := sdk.NewInMemoryTransports()
+	st, ct := wireTransports(&r.largest)
 	ss, err := mcp.NewServer(tree.Registry).Connect(ctx, st, nil)
 	if err != nil {
 		t.Fatal(err)

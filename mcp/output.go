@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -20,7 +22,8 @@ const (
 	DefaultCount = 20
 	// MaxCount is the largest page size a caller may ask for.
 	MaxCount = 100
-	// MaxResultBytes caps the FHIR JSON in one result, after narratives are removed.
+	// MaxResultBytes caps the text of one tool result, everything a model reads of it: the FHIR
+	// JSON after narratives are removed, and what the result says around it.
 	MaxResultBytes = 64 << 10
 	// maxInlineData is the longest inline base64 data (Attachment.data) a result keeps.
 	maxInlineData = 8 << 10
@@ -40,14 +43,18 @@ type page struct {
 	cleaned  cleaned
 	outcomes []string          // what OperationOutcome entries say
 	withheld practice.Withheld // what the actor left out as not the patient's
+
+	droppedMembers []string // Bundle members left out to fit, with their sizes
+	longNext       int      // the length of a next link too long to follow, which was dropped
+	countIgnored   int      // the _count the practice ignored, when it sent more matches
 }
 
 // readPage cleans a searchset Bundle and works out how many of its entries fit.
-func readPage(body []byte) (*page, error) {
+func readPage(ctx context.Context, body []byte) (*page, error) {
 	p := &page{}
-	raw, err := clean(body, &p.cleaned)
+	raw, err := clean(ctx, body, &p.cleaned)
 	if err != nil {
-		return nil, fmt.Errorf("the practice's answer is not JSON: %w", err)
+		return nil, answerError(err)
 	}
 	if p.fields, err = objectFields(raw); err != nil {
 		return nil, fmt.Errorf("the practice's answer is not a JSON object: %w", err)
@@ -65,7 +72,7 @@ func readPage(body []byte) (*page, error) {
 		return nil, fmt.Errorf("the practice's Bundle is malformed: %s", jsonWhy(err))
 	}
 	if head.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("the practice answered with a %q where a search Bundle was expected", head.ResourceType)
+		return nil, fmt.Errorf("the practice answered with a %s where a search Bundle was expected", quote.Quote(head.ResourceType))
 	}
 	if head.Total != nil && *head.Total < 0 {
 		return nil, fmt.Errorf("the practice's Bundle is malformed: its total is %d", *head.Total)
@@ -74,7 +81,7 @@ func readPage(body []byte) (*page, error) {
 	seen := map[string]bool{}
 	for _, f := range p.fields {
 		if seen[f.key] {
-			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %q twice", f.key)
+			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %s twice", quote.Quote(f.key))
 		}
 		seen[f.key] = true
 	}
@@ -158,9 +165,11 @@ func jsonWhy(err error) string {
 	return fmt.Sprintf("%s is a JSON %s where FHIR has %s", field, te.Value, want)
 }
 
-// fit keeps entries, in order, while the result stays under MaxResultBytes.
+// fit keeps entries, in order, while the result stays under MaxResultBytes with everything
+// around them: the Bundle's other members, the next link and the note.
 func (p *page) fit() {
-	used := envelope
+	p.boundMembers()
+	used := envelope + maxNote + jsonLen(p.next)
 	for _, f := range p.fields {
 		if f.key != "entry" {
 			used += len(f.key) + len(f.value) + 4
@@ -243,18 +252,24 @@ func (p *page) note(countName string, asked int) string {
 		dropped := len(p.entries) - p.kept
 		if p.kept == 0 {
 			s = append(s, fmt.Sprintf("The first entry (%s) alone is larger than the %d KiB a result may hold, even without its narrative, so this page shows nothing; read other entries by id, or narrow the search.",
-				p.refs[0], MaxResultBytes>>10))
+				cutText(p.refs[0], quote.Max), MaxResultBytes>>10))
 		} else {
-			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, run the search again from its start with %s=%d, or narrow it.",
-				p.kept, len(p.entries), MaxResultBytes>>10, dropped, p.refs[p.kept], countName, max(p.matchesKept(), 1)))
+			again := fmt.Sprintf("run the search again from its start with %s=%d, or narrow it", countName, max(p.matchesKept(), 1))
+			if p.countIgnored > 0 {
+				again = fmt.Sprintf("narrow the search (a date range, a category): the practice sent %d matches where %s=%d asked for fewer, so it ignores the page size", p.matches(), countName, p.countIgnored)
+			}
+			s = append(s, fmt.Sprintf("Only the first %d of this page's %d entries fit in the %d KiB a result may hold; the %d left out start with %s. next skips them: to see them, %s.",
+				p.kept, len(p.entries), MaxResultBytes>>10, dropped, cutText(p.refs[p.kept], quote.Max), again))
 		}
 	}
 	if p.cleaned.data > 0 {
 		s = append(s, fmt.Sprintf("%d inline base64 attachment(s) larger than %d KiB were left out.", p.cleaned.data, maxInlineData>>10))
 	}
 	if len(p.outcomes) > 0 {
-		s = append(s, "The practice said: "+strings.Join(p.outcomes, "; ")+".")
+		// The practice's words, like an error's: credentials it echoed redacted, cut at 300 bytes.
+		s = append(s, "The practice said: "+practice.RedactOutcome(strings.Join(p.outcomes, "; "))+".")
 	}
+	s = append(s, p.membersNote()...)
 	if w := p.withheld.String(); w != "" {
 		s = append(s, w)
 	}
@@ -262,14 +277,14 @@ func (p *page) note(countName string, asked int) string {
 }
 
 // readResource cleans one resource and checks it fits.
-func readResource(body []byte) (json.RawMessage, cleaned, error) {
+func readResource(ctx context.Context, body []byte) (json.RawMessage, cleaned, error) {
 	var c cleaned
-	raw, err := clean(body, &c)
+	raw, err := clean(ctx, body, &c)
 	if err != nil {
-		return nil, c, fmt.Errorf("the practice's answer is not JSON: %w", err)
+		return nil, c, answerError(err)
 	}
-	if len(raw) > MaxResultBytes {
-		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a result may hold", len(raw)>>10, MaxResultBytes>>10)
+	if len(raw) > resourceRoom {
+		return nil, c, fmt.Errorf("the resource is %d KiB even without its narrative, more than the %d KiB a resource may take in a result", len(raw)>>10, resourceRoom>>10)
 	}
 	return raw, c, nil
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
@@ -44,7 +45,7 @@ func (q *query) dates(param, fromField, from, toField, to string) {
 	ok := true
 	for _, d := range []struct{ field, v string }{{fromField, from}, {toField, to}} {
 		if d.v != "" && !datePattern.MatchString(d.v) {
-			q.fail(d.field, "%q is not a date: %s", d.v, dateRule)
+			q.fail(d.field, "%s is not a date: %s", quote.Quote(d.v), dateRule)
 			ok = false
 		}
 	}
@@ -68,7 +69,7 @@ func (q *query) instant(param, field, v string) {
 		return
 	}
 	if !datePattern.MatchString(v) {
-		q.fail(field, "%q is not a date: %s", v, dateRule)
+		q.fail(field, "%s is not a date: %s", quote.Quote(v), dateRule)
 		return
 	}
 	q.params.Add(param, v)
@@ -88,7 +89,7 @@ func (q *query) token(param, field, v string) {
 			code = alt
 		}
 		if code == "" || strings.Contains(code, "|") || strings.ContainsAny(alt, "\t\r\n\x00") {
-			q.fail(field, "%q is not a code: give code or system|code, several separated by commas (e.g. http://loinc.org|4548-4)", alt)
+			q.fail(field, "%s is not a code: give code or system|code, several separated by commas (e.g. http://loinc.org|4548-4)", quote.Quote(alt))
 			return
 		}
 		alts = append(alts, alt)
@@ -103,7 +104,7 @@ func (q *query) oneOf(param, field, v string, allowed []string) {
 	}
 	for s := range strings.SplitSeq(v, ",") {
 		if !slices.Contains(allowed, strings.TrimSpace(s)) {
-			q.fail(field, "%q is not one of %s (several may be separated by commas)", s, strings.Join(allowed, ", "))
+			q.fail(field, "%s is not one of %s (several may be separated by commas)", quote.Quote(s), strings.Join(allowed, ", "))
 			return
 		}
 	}
@@ -117,7 +118,7 @@ func (q *query) reference(param, field, typ, v string) {
 	}
 	id := strings.TrimPrefix(v, typ+"/")
 	if !practice.IsID(id) {
-		q.fail(field, "%q is not a %s id or reference: give <id> or %s/<id> (ids are 1-64 letters, digits, '-' and '.')", v, typ, typ)
+		q.fail(field, "%s is not a %s id or reference: give <id> or %s/<id> (ids are 1-64 letters, digits, '-' and '.')", quote.Quote(v), typ, typ)
 		return
 	}
 	q.params.Add(param, typ+"/"+id)

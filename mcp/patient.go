@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -74,7 +75,7 @@ func (t *tools) getPractitioner(ctx context.Context, _ *sdk.CallToolRequest, in 
 func (t *tools) readTyped(ctx context.Context, key, resource, id string) (resourceOut, error) {
 	id = strings.TrimPrefix(strings.TrimSpace(id), resource+"/")
 	if !practice.IsID(id) {
-		return resourceOut{}, fmt.Errorf("id: %q is not a %s id: give <id> or %s/<id> (1-64 letters, digits, '-' and '.')", id, resource, resource)
+		return resourceOut{}, fmt.Errorf("id: %s is not a %s id: give <id> or %s/<id> (1-64 letters, digits, '-' and '.')", quote.Quote(id), resource, resource)
 	}
 	a, err := t.reg.Lookup(ctx, key)
 	if err != nil {

@@ -141,14 +141,14 @@ func pageSize(field string, n int) (int, error) {
 // fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
 // once with _count set to what fit, so that its next link continues right after the last entry
 // shown and nothing is skipped; it reports that page size as asked. A page reached through a
-// next link cannot be re-asked that way (its link is the server's), so its note says what was
-// left out.
+// next link cannot be re-asked that way (its link is the server's), nor one from a practice that
+// ignores _count (it sent more matches than asked), so their notes say what was left out.
 func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
 	resp, err := t.fetch(ctx, a, req)
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
-	p, err := readPage(resp.Body)
+	p, err := readPage(ctx, resp.Body)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -157,6 +157,13 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if !p.cut() || req.Next != "" || fit == 0 {
 		return p, 0, nil
 	}
+	// A practice that sent more matches than the page size asked ignores it: asking again with a
+	// smaller one would fetch as much again, for nothing.
+	if asked, err := strconv.Atoi(req.Params.Get("_count")); err == nil && p.matches() > asked {
+		p.countIgnored = asked
+		return p, 0, nil
+	}
+	resp.Release() // done with: its budget goes to the page asked again
 	again := req
 	again.Params = url.Values{}
 	for k, v := range req.Params {
@@ -167,7 +174,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
-	if p, err = readPage(resp.Body); err != nil {
+	if p, err = readPage(ctx, resp.Body); err != nil {
 		return nil, 0, err
 	}
 	p.withheld = resp.Withheld

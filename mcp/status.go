@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 )
 
@@ -124,7 +125,7 @@ func (t *tools) disconnect(ctx context.Context, _ *sdk.CallToolRequest, in disco
 		return nil, disconnectOut{}, explain(err)
 	}
 	if d.ID == "" {
-		return nil, disconnectOut{}, fmt.Errorf("practice: %q was not disconnected", in.Practice)
+		return nil, disconnectOut{}, fmt.Errorf("practice: %s was not disconnected", quote.Quote(in.Practice))
 	}
 	return nil, disconnectOut{Practice: d.Name, PracticeID: d.ID, Revoked: d.Revoked, Revocation: d.Revocation}, nil
 }

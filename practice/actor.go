@@ -54,6 +54,9 @@ type Options struct {
 	BreakerFailures   int           // consecutive failures that open the circuit breaker
 	BreakerCooldown   time.Duration // how long an open circuit refuses calls before a probe
 	LeaseTTL          time.Duration // how long a refresh lease holds against other processes
+	// Budget bounds the answer bytes held at once by every actor sharing it; nil means the one
+	// budget of the process (DefaultBudget).
+	Budget *Budget
 	// Holder names this process in refresh leases; empty means one chosen per process.
 	Holder string
 
@@ -94,6 +97,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxBody == 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.Budget == nil {
+		o.Budget = processBudget
 	}
 	if o.MaxRetries == 0 {
 		o.MaxRetries = DefaultMaxRetries
@@ -149,11 +155,30 @@ func (a *Actor) Fetch(ctx context.Context, req Request) (*Response, error) {
 		return nil, err
 	}
 	m := &fetchMsg{ctx: ctx, req: req, reply: make(chan fetchReply, 1)}
-	r, err := call(ctx, a, m, m.reply)
-	if err != nil {
+	if _, err := call[struct{}](ctx, a, m, nil); err != nil {
 		return nil, err
 	}
-	return r.resp, r.err
+	select {
+	case r := <-m.reply:
+		return r.resp, r.err
+	case <-ctx.Done():
+		go releaseLate(m.reply, a.gone)
+		return nil, ctx.Err()
+	case <-a.gone:
+		go releaseLate(m.reply, a.gone)
+		return nil, ErrStopped
+	}
+}
+
+// releaseLate waits for the answer to a request whose caller left, and gives back the memory
+// budget it holds. The actor answers every request it took, sooner or later; the caller's
+// context ending cuts the request short, so the wait is brief.
+func releaseLate(reply chan fetchReply, gone chan struct{}) {
+	select {
+	case r := <-reply:
+		r.resp.Release()
+	case <-gone:
+	}
 }
 
 // Info describes the connection: who the patient is and what was granted.
@@ -229,12 +254,14 @@ func (*healthMsg) isRequest() {}
 func (reloadMsg) isRequest()  {}
 
 // Response is a 2xx answer from the practice's FHIR server, checked against the connected
-// patient: Withheld says what was left out of Body.
+// patient: Withheld says what was left out of Body. It holds memory budget until Release.
 type Response struct {
 	Status      int
 	ContentType string
 	Body        []byte
 	Withheld    Withheld
+
+	budget *hold
 }
 
 // Info describes a connected practice and its patient. Nothing in it is secret.

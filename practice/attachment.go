@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // IsID reports whether s is a FHIR id (1-64 letters, digits, '-' and '.'), the only form an id
@@ -25,11 +27,11 @@ func ResolveAttachment(base, ref string) (string, error) {
 	}
 	r, err := url.Parse(ref)
 	if err != nil {
-		return "", fmt.Errorf("url: %q is not a URL: %w", ref, err)
+		return "", fmt.Errorf("url: %s is not a URL: %s", quote.Quote(ref), quote.URLReason(err))
 	}
 	abs := b.ResolveReference(r).String()
 	if _, err := InsideBase(base, abs); err != nil {
-		return "", fmt.Errorf("url: %q resolves outside the practice's FHIR base %s; refusing to send the practice's token there: %w", ref, base, ErrOutsideBase)
+		return "", fmt.Errorf("url: %s resolves outside the practice's FHIR base %s; refusing to send the practice's token there: %w", quote.Quote(ref), base, ErrOutsideBase)
 	}
 	return abs, nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
@@ -32,7 +33,7 @@ func parseCapability(body []byte) (*capability, error) {
 		return nil, errors.New("the practice's CapabilityStatement is not well-formed JSON")
 	}
 	if cs.ResourceType != "CapabilityStatement" {
-		return nil, fmt.Errorf("the practice's /metadata answered with a %s, not a CapabilityStatement", quote(cs.ResourceType))
+		return nil, fmt.Errorf("the practice's /metadata answered with a %s, not a CapabilityStatement", quote.Quote(cs.ResourceType))
 	}
 	c := &capability{searchParams: map[string]map[string]bool{}}
 	for _, rest := range cs.Rest {
@@ -67,18 +68,4 @@ func (c *capability) pin(resource string) (pin string, ok bool) {
 		}
 	}
 	return "", false
-}
-
-// quote renders a value taken from elsewhere for an error message, cut to a length that keeps
-// the message readable.
-func quote(s string) string {
-	const max = 200
-	if len(s) > max {
-		cut := max
-		for cut > 0 && s[cut]&0xC0 == 0x80 {
-			cut-- // never split a character
-		}
-		return fmt.Sprintf("%q…", s[:cut])
-	}
-	return fmt.Sprintf("%q", s)
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -93,7 +92,7 @@ func (r *run) dispatch(m *fetchMsg) {
 		r.a.opts.onDispatch(m.req)
 	}
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
-		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody,
+		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget,
 		req: m.req, base: r.meta.FHIRBaseURL, patient: r.meta.PatientID}
 	gen := r.tokenGen
 	var out fetchResult
@@ -229,6 +228,7 @@ type fetchJob struct {
 	delay   time.Duration
 	timeout time.Duration
 	max     int64
+	budget  *Budget
 
 	req     Request // what was asked, to check the answer against
 	base    string
@@ -282,13 +282,16 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	}
 	defer resp.Body.Close()
 	out.status = resp.StatusCode
-	body, err := io.ReadAll(io.LimitReader(resp.Body, j.max+1))
+	body, held, err := j.budget.read(ctx, resp.Body, resp.ContentLength, j.max)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			err = fmt.Errorf("the answer did not arrive in full within %s", j.timeout)
 		}
 		out.err = fmt.Errorf("reading the practice's answer: %w", scrubURLError(err))
 		return out
+	}
+	if int64(len(body)) > j.max || resp.StatusCode < 200 || resp.StatusCode > 299 {
+		held.release() // nothing of the body leaves here but an outcome's words
 	}
 	if int64(len(body)) > j.max {
 		out.err = fmt.Errorf("%w: the practice's answer is larger than %d MiB; ask for less (a smaller _count, a narrower date range)", errBodyTooLarge, j.max>>20)
@@ -302,7 +305,8 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body, j.token), RetryAfter: retryAfter(resp.Header)}
 		return out
 	}
-	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: body}
+	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: redactToken(body, j.token)}
+	out.resp.held(held)
 	return out
 }
 

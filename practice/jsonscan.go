@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"unicode"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // A small JSON scanner for checking answers: it splits an object into its members and an array
@@ -174,7 +176,7 @@ func eachElement(b []byte, f func(value []byte)) error {
 // twiceError: an object gives a key twice, and parsers disagree on which one counts.
 type twiceError struct{ key string }
 
-func (e twiceError) Error() string { return "it has " + quote(e.key) + " twice" }
+func (e twiceError) Error() string { return "it has " + quote.Quote(e.key) + " twice" }
 
 // fields are an object's members by folded key (see fold).
 type fields map[string]json.RawMessage

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
@@ -148,7 +149,7 @@ func (l limits) onlyThePatient(name, param string, values []string) error {
 		for ref := range strings.SplitSeq(v, ",") {
 			if id, ok := patientOf(strings.TrimSpace(ref), bare); ok && id != l.patient {
 				return fmt.Errorf("%w: params.%s: %s is not the patient who consented (%s); this connection reads only their records, and searches are limited to them already: leave %s out",
-					ErrNotThisPatient, cut(name), quote(ref), l.patient, cut(name))
+					ErrNotThisPatient, cut(name), quote.Quote(ref), l.patient, cut(name))
 			}
 		}
 	}

@@ -43,9 +43,18 @@ func describeOutcome(body []byte, secrets ...string) string {
 		}
 		parts = append(parts, p)
 	}
-	// Redact before anything is cut or joined, so no half of a secret survives, and again after
-	// control characters became spaces, which could rejoin a scheme and its credential.
-	s := redactCredentials(strings.Join(parts, "; "), secrets)
+	return outcomeWords(strings.Join(parts, "; "), secrets)
+}
+
+// RedactOutcome renders what a practice said in an OperationOutcome that came inside a 2xx
+// answer (a search Bundle's outcome entry) for a message a model reads, as describeOutcome
+// renders an error's: credentials redacted, control characters as spaces, cut at 300 bytes.
+func RedactOutcome(s string) string { return outcomeWords(s, nil) }
+
+func outcomeWords(s string, secrets []string) string {
+	// Redact before anything is cut, so no half of a secret survives, and again after control
+	// characters became spaces, which could rejoin a scheme and its credential.
+	s = redactCredentials(s, secrets)
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
@@ -77,11 +78,11 @@ func (r Request) Validate() error {
 		return nil
 	}
 	if !fhir.IsResourceType(r.Resource) {
-		return fmt.Errorf("resource: %q is not a FHIR R4 resource type (for example Patient, Observation, Condition)", r.Resource)
+		return fmt.Errorf("resource: %s is not a FHIR R4 resource type (for example Patient, Observation, Condition)", quote.Quote(r.Resource))
 	}
 	if r.ID != "" {
 		if !idPattern.MatchString(r.ID) {
-			return fmt.Errorf("id: %q is not a FHIR id (1-64 characters: letters, digits, '-' and '.')", r.ID)
+			return fmt.Errorf("id: %s is not a FHIR id (1-64 characters: letters, digits, '-' and '.')", quote.Quote(r.ID))
 		}
 		if len(r.Params) > 0 {
 			return fmt.Errorf("params: a read by id takes no search parameters")
@@ -95,7 +96,7 @@ func (r Request) Validate() error {
 			total += len(v) + 2
 		}
 		if !paramPattern.MatchString(name) {
-			return fmt.Errorf("params: %q is not a search parameter name (letters, digits, '_', '-', '.', ':')", name)
+			return fmt.Errorf("params: %s is not a search parameter name (letters, digits, '_', '-', '.', ':')", quote.Quote(name))
 		}
 		for _, v := range values {
 			if len(v) > maxParamValue {
@@ -120,10 +121,10 @@ func InsideBase(base, link string) (string, error) {
 	}
 	u, err := url.Parse(link)
 	if err != nil {
-		return "", fmt.Errorf("next: not a URL: %w", err)
+		return "", fmt.Errorf("next: not a URL: %s", quote.URLReason(err))
 	}
 	if !u.IsAbs() {
-		return "", fmt.Errorf("next: %q is not an absolute URL; pass the Bundle's link[next].url as it is", link)
+		return "", fmt.Errorf("next: %s is not an absolute URL; pass the Bundle's link[next].url as it is", quote.Quote(link))
 	}
 	prefix := strings.TrimSuffix(b.EscapedPath(), "/") + "/"
 	path := u.EscapedPath()

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -101,7 +102,7 @@ func findStored(ctx context.Context, store *vault.Store, key string) (vault.Prac
 	if len(names) == 0 {
 		names = []string{"none"}
 	}
-	return p, fmt.Errorf("%w %q: the connected practices are %s", ErrUnknownPractice, key, strings.Join(names, ", "))
+	return p, fmt.Errorf("%w %s: the connected practices are %s", ErrUnknownPractice, quote.Quote(key), strings.Join(names, ", "))
 }
 
 // revoke asks the practice to revoke the refresh token (RFC 7009, HTTP Basic client auth), and

@@ -12,6 +12,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -231,7 +232,7 @@ func (r *Registry) lookup(key string) (*practice.Actor, error) {
 			return e.actor, nil
 		}
 	}
-	return nil, fmt.Errorf("%w %q: the connected practices are %s", ErrUnknownPractice, key, r.names())
+	return nil, fmt.Errorf("%w %s: the connected practices are %s", ErrUnknownPractice, quote.Quote(key), r.names())
 }
 
 func (r *Registry) names() string {

@@ -92,6 +92,10 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 	conn := newConnector(c, store, secrets, hc)
 	po := tuning
 	po.Store, po.Secrets, po.OAuth, po.HTTP, po.Logger = store, secrets, conn.OAuth, hc, log
+	// Every practice's answers share one memory budget: 128 MiB is eight answers at the 16 MiB
+	// body bound, or hundreds of ordinary ones, and keeps the process within a few hundred MB
+	// however many large answers arrive at once (see practice.DefaultBudget).
+	po.Budget = practice.NewBudget(practice.DefaultBudget)
 	tree := supervisor.New(supervisor.Options{
 		Practice:  po,
 		Connector: conn,

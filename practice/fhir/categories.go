@@ -3,6 +3,8 @@ package fhir
 import (
 	"fmt"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // Category is a friendly category name and its FHIR coding.
@@ -58,7 +60,7 @@ func Categories(resource string) []Category {
 func LookupCategory(resource, name string) (Category, error) {
 	cats := Categories(resource)
 	if cats == nil {
-		return Category{}, fmt.Errorf("%q has no categories this server knows; categories exist for Observation and Condition", resource)
+		return Category{}, fmt.Errorf("%s has no categories this server knows; categories exist for Observation and Condition", quote.Quote(resource))
 	}
 	want := strings.TrimSpace(name)
 	names := make([]string, len(cats))
@@ -68,5 +70,5 @@ func LookupCategory(resource, name string) (Category, error) {
 		}
 		names[i] = c.Name
 	}
-	return Category{}, fmt.Errorf("unknown %s category %q: use one of %s", resource, name, strings.Join(names, ", "))
+	return Category{}, fmt.Errorf("unknown %s category %s: use one of %s", resource, quote.Quote(name), strings.Join(names, ", "))
 }

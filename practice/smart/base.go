@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // NormalizeBase validates a FHIR base URL (https, absolute, no query,
@@ -20,10 +22,10 @@ func NormalizeBase(raw string) (string, error) {
 		return "", fmt.Errorf("FHIR base URL: %w", err)
 	}
 	if u.RawQuery != "" || u.ForceQuery {
-		return "", fmt.Errorf("FHIR base URL %q has a query (?...): give the base address only, e.g. https://fhir4.healow.com/fhir/r4/FEIGCD", s)
+		return "", fmt.Errorf("FHIR base URL %s has a query (?...): give the base address only, e.g. https://fhir4.healow.com/fhir/r4/FEIGCD", quote.Quote(s))
 	}
 	if u.Fragment != "" || strings.Contains(s, "#") {
-		return "", fmt.Errorf("FHIR base URL %q has a fragment (#...): give the base address only, e.g. https://fhir4.healow.com/fhir/r4/FEIGCD", s)
+		return "", fmt.Errorf("FHIR base URL %s has a fragment (#...): give the base address only, e.g. https://fhir4.healow.com/fhir/r4/FEIGCD", quote.Quote(s))
 	}
 	return strings.TrimRight(s, "/"), nil
 }
@@ -35,17 +37,17 @@ func NormalizeBase(raw string) (string, error) {
 func checkHTTPSURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
-		return nil, fmt.Errorf("%q is not a valid URL: %w", s, err)
+		return nil, fmt.Errorf("%s is not a valid URL: %s", quote.Quote(s), quote.URLReason(err))
 	}
 	switch {
 	case strings.EqualFold(u.Scheme, "http"):
-		return nil, fmt.Errorf("%q uses http://, which is refused: tokens and the client secret would travel in clear text; use the https:// address", s)
+		return nil, fmt.Errorf("%s uses http://, which is refused: tokens and the client secret would travel in clear text; use the https:// address", quote.Quote(s))
 	case !strings.EqualFold(u.Scheme, "https"):
-		return nil, fmt.Errorf("%q must be an absolute https:// URL", s)
+		return nil, fmt.Errorf("%s must be an absolute https:// URL", quote.Quote(s))
 	case u.Opaque != "" || u.Host == "":
-		return nil, fmt.Errorf("%q must be an absolute https:// URL with a host name", s)
+		return nil, fmt.Errorf("%s must be an absolute https:// URL with a host name", quote.Quote(s))
 	case u.User != nil:
-		return nil, fmt.Errorf("%q contains a user name or password before the host, which is refused: remove the part before '@'", redactUserinfo(u))
+		return nil, fmt.Errorf("%s contains a user name or password before the host, which is refused: remove the part before '@'", quote.Quote(redactUserinfo(u)))
 	}
 	return u, nil
 }

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // Config is a practice's parsed .well-known/smart-configuration.
@@ -65,7 +68,7 @@ func ParseConfig(raw []byte) (*Config, error) {
 		return nil, errors.New("smart-configuration: code_challenge_methods_supported must include S256 (PKCE is required and plain is never used); this server does not look like a SMART App Launch 2 server")
 	}
 	if w.TokenEndpointAuthMethods != nil && !slices.Contains(w.TokenEndpointAuthMethods, "client_secret_basic") {
-		return nil, fmt.Errorf("smart-configuration: token_endpoint_auth_methods_supported %q does not include client_secret_basic, the only method this client uses", w.TokenEndpointAuthMethods)
+		return nil, fmt.Errorf("smart-configuration: token_endpoint_auth_methods_supported %s does not include client_secret_basic, the only method this client uses", quote.Quote(strings.Join(w.TokenEndpointAuthMethods, " ")))
 	}
 	return &Config{
 		Issuer:                   w.Issuer,

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // Token is a parsed token response.
@@ -63,7 +65,7 @@ func parseToken(body []byte, now time.Time) (*Token, error) {
 	}
 	if !strings.EqualFold(w.TokenType, "Bearer") {
 		kind := cleanText(redact(w.TokenType, []string{w.AccessToken, w.RefreshToken, w.IDToken}))
-		return nil, fmt.Errorf("the token endpoint issued a token of type %q; only Bearer tokens are supported", kind)
+		return nil, fmt.Errorf("the token endpoint issued a token of type %s; only Bearer tokens are supported", quote.Quote(kind))
 	}
 	t := &Token{
 		AccessToken:  w.AccessToken,

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/thejerf/suture/v4"
 )
 
@@ -140,7 +141,7 @@ func (s *Listener) answer(ctx context.Context, req Request) Reply {
 			return rep
 		}
 	default:
-		rep.Error = fmt.Sprintf("unknown op %q: want %q or %q", req.Op, OpStatus, OpDrop)
+		rep.Error = fmt.Sprintf("unknown op %s: want %q or %q", quote.Quote(req.Op), OpStatus, OpDrop)
 		return rep
 	}
 	ps, err := s.Source.Practices(ctx)
