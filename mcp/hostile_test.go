@@ -211,18 +211,7 @@ func startRogueAllowing(t *testing.T, allowed string) (*rogue, *sdk.ClientSessio
 			t.Fatal(err)
 		}
 	}
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := mcp.NewServer(tree.Registry).Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	return r, cs
+	return r, connect(t, mcp.NewServer(tree.Registry))
 }
 
 // toolCall is one call of a tool with the least arguments it accepts, and what came back.

@@ -18,19 +18,7 @@ import (
 // listTools lists the tools as a client sees them; listing needs no practice.
 func listTools(t *testing.T) []*sdk.Tool {
 	t.Helper()
-	ctx := context.Background()
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := mcp.NewServer(nil).Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	res, err := cs.ListTools(ctx, nil)
+	res, err := connect(t, mcp.NewServer(nil)).ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
