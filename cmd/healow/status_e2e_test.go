@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -58,6 +60,9 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 			ids[p.name] = c.connect(t, p.name, p.base, signInAt(ca)).id
 		}
 	})
+	// What differs from run to run in the tables, and what to call it.
+	scrub := scrubber{}.with(ids["Sunrise"], "<Sunrise id>").with(ids["Lakeside"], "<Lakeside id>").with(ids["Revoked"], "<Revoked id>").
+		with(hostOf(t, first["FEIGCD"]), "<first sandbox>").with(hostOf(t, second["FEIGCD"]), "<second sandbox>")
 
 	sessions := []*sdk.ClientSession{c.serve(t, "status-e2e", nil), c.serve(t, "status-e2e", nil)}
 	step(t, "read through the tools", func(t *testing.T) {
@@ -136,6 +141,11 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 		if len(audit) != 2 {
 			t.Fatalf("audit of Sunrise = %+v", audit)
 		}
+		text, code := c.run(t, "audit", "--practice", "sunrise")
+		if code != 0 {
+			t.Fatalf("audit exited %d: %s", code, text)
+		}
+		testenv.Golden(t, "testdata/e2e-audit-sunrise.golden", []byte(scrub.with(strconv.Itoa(audit[0].PID), "<first server>").table(text)))
 	})
 	step(t, "status and audit show no patient id", func(t *testing.T) {
 		for _, p := range listed {
@@ -147,7 +157,7 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 		}
 	})
 
-	step(t, "disconnect drops it from both servers and the keychain", func(t *testing.T) {
+	step(t, "disconnect drops it from both servers, the keychain and the store", func(t *testing.T) {
 		text, code := c.run(t, "disconnect", "Revoked")
 		if code != 0 || !strings.Contains(text, "2 running healow serve stopped serving it") {
 			t.Fatalf("disconnect (%d): %s", code, text)
@@ -163,6 +173,11 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 				t.Fatalf("Revoked's %s survived: %v", kind, err)
 			}
 		}
+		text, code = c.run(t, "practices")
+		if code != 0 || strings.Contains(text, "Revoked") {
+			t.Fatalf("practices (%d) still lists Revoked: %s", code, text)
+		}
+		testenv.Golden(t, "testdata/e2e-practices.golden", []byte(scrub.table(text)))
 	})
 
 	step(t, "connect again for an existing name reconnects it in place", func(t *testing.T) {

@@ -38,13 +38,13 @@ func Golden(t testing.TB, path string, got []byte) {
 	}
 	if !bytes.Equal(got, want) {
 		t.Errorf("the output differs from %s (- that file, + this run); if the change is meant, run the test with %s=1 and review the diff:\n%s",
-			path, UpdateVar, lineDiff(string(want), string(got)))
+			path, UpdateVar, LineDiff(string(want), string(got)))
 	}
 }
 
-// lineDiff shows how b differs from a line by line: lines only in a start with "-", lines only
+// LineDiff shows how b differs from a line by line: lines only in a start with "-", lines only
 // in b with "+", and two unchanged lines around each change with " "; "…" marks lines left out.
-func lineDiff(a, b string) string {
+func LineDiff(a, b string) string {
 	x, y := strings.Split(a, "\n"), strings.Split(b, "\n")
 	// lcs[i][j] is the length of the longest common subsequence of x[i:] and y[j:].
 	lcs := make([][]int, len(x)+1)

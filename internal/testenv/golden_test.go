@@ -16,7 +16,7 @@ func TestLineDiff(t *testing.T) {
 	b := append([]string(nil), a...)
 	b[3] = "line D"
 	b = append(b[:15], append([]string{"added"}, b[15:]...)...)
-	got := lineDiff(strings.Join(a, "\n"), strings.Join(b, "\n"))
+	got := LineDiff(strings.Join(a, "\n"), strings.Join(b, "\n"))
 	want := `  line b
   line c
 - line d
@@ -34,7 +34,7 @@ func TestLineDiff(t *testing.T) {
 	if !strings.HasPrefix(got, "…\n") || strings.TrimPrefix(got, "…\n") != want {
 		t.Fatalf("diff:\n%s", got)
 	}
-	if d := lineDiff("same\n", "same\n"); strings.ContainsAny(d, "+-") {
+	if d := LineDiff("same\n", "same\n"); strings.ContainsAny(d, "+-") {
 		t.Fatalf("equal texts differ:\n%s", d)
 	}
 }
