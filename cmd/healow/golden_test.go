@@ -120,8 +120,11 @@ func stableStatus(t *testing.T, text string) string {
 		for _, p := range sv.Practices {
 			names[p.ID] = p.Name
 		}
-		for _, n := range sv.Tree.Children {
-			if n.Name == "practices" {
+		if sv.Tree == nil {
+			continue
+		}
+		for i := range sv.Tree.Children {
+			if n := &sv.Tree.Children[i]; n.Name == "practices" {
 				slices.SortStableFunc(n.Children, func(a, b supervisor.Node) int { return strings.Compare(names[a.Practice], names[b.Practice]) })
 			}
 		}
