@@ -16,18 +16,17 @@ import (
 // session connects the SDK's client to the real server over in-memory transports.
 func session(t *testing.T, env *testenv.Env) *sdk.ClientSession {
 	t.Helper()
-	ctx := context.Background()
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := mcp.NewServer(env.Tree.Registry).Connect(ctx, st, nil)
+	return connect(t, mcp.NewServer(env.Tree.Registry))
+}
+
+// connect joins s to the SDK's client until the test ends, as healow demo does.
+func connect(t *testing.T, s *sdk.Server) *sdk.ClientSession {
+	t.Helper()
+	cs, end, err := mcp.ConnectInMemory(context.Background(), s, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
+	t.Cleanup(end)
 	return cs
 }
 

@@ -23,17 +23,7 @@ func TestPanicInAToolIsAToolError(t *testing.T) {
 		return nil, nil, nil
 	})
 	ctx := context.Background()
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := s.Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ss.Close()
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cs.Close()
+	cs := connect(t, s)
 	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "boom"})
 	if err != nil || !res.IsError || !strings.Contains(res.Content[0].(*sdk.TextContent).Text, "still running") {
 		t.Fatalf("boom: %v %+v", err, res)

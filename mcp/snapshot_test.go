@@ -1,7 +1,6 @@
 package mcp_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -12,25 +11,14 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/mcp"
 )
 
 // listTools lists the tools as a client sees them; listing needs no practice.
 func listTools(t *testing.T) []*sdk.Tool {
 	t.Helper()
-	ctx := context.Background()
-	st, ct := sdk.NewInMemoryTransports()
-	ss, err := mcp.NewServer(nil).Connect(ctx, st, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ss.Close() })
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "test"}, nil).Connect(ctx, ct, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cs.Close() })
-	res, err := cs.ListTools(ctx, nil)
+	res, err := connect(t, mcp.NewServer(nil)).ListTools(context.Background(), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,12 +31,7 @@ func listTools(t *testing.T) []*sdk.Tool {
 func TestToolSnapshots(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join("testdata", "tools")
-	update := os.Getenv("HEALOW_UPDATE_SNAPSHOTS") == "1"
-	if update {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
+	update := os.Getenv(testenv.UpdateVar) == "1"
 	var names []string
 	for _, tool := range listTools(t) {
 		names = append(names, tool.Name+".json")
@@ -56,23 +39,7 @@ func TestToolSnapshots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got = append(got, '\n')
-		path := filepath.Join(dir, tool.Name+".json")
-		if update {
-			if err := os.WriteFile(path, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Errorf("tool %s has no snapshot; run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp: %v", tool.Name, err)
-			continue
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("tool %s differs from %s (- snapshot, + now); if the change is meant, run HEALOW_UPDATE_SNAPSHOTS=1 go test ./mcp and review the diff\n%s",
-				tool.Name, path, lineDiff(string(want), string(got), 3))
-		}
+		testenv.Golden(t, filepath.Join(dir, tool.Name+".json"), append(got, '\n'))
 	}
 	files, _ := filepath.Glob(filepath.Join(dir, "*.json"))
 	for _, f := range files {

@@ -64,15 +64,11 @@ func demo(ctx context.Context, out io.Writer) error {
 	go func() { a.Tree.Serve(ctx); close(treeDone) }()
 	defer func() { cancel(); <-treeDone }() // the audit trail is written before the store closes
 
-	serverT, clientT := sdk.NewInMemoryTransports()
-	if _, err := mcp.NewServer(a.Tree.Registry).Connect(ctx, serverT, nil); err != nil {
-		return err
-	}
-	cs, err := sdk.NewClient(&sdk.Implementation{Name: "healow-demo", Version: mcp.Version}, nil).Connect(ctx, clientT, nil)
+	cs, end, err := mcp.ConnectInMemory(ctx, mcp.NewServer(a.Tree.Registry), "healow-demo")
 	if err != nil {
 		return err
 	}
-	defer cs.Close()
+	defer end()
 	d := &demoClient{ctx: ctx, cs: cs, out: out}
 
 	fmt.Fprintf(out, "Sandbox eClinicalWorks at %s\n\nTools the MCP client sees:\n", sb.URL())

@@ -1,12 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -14,11 +11,9 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -40,7 +35,6 @@ import (
 //     holds no secret afterwards, one practice having been disconnected.
 func TestWhatLeavesTheProcess(t *testing.T) {
 	requireKeychain(t)
-	bin := buildBinary(t)
 	dir := t.TempDir()
 	redirectURI := "http://127.0.0.1:" + freePort(t) + "/callback"
 	client := sandbox.Client{ID: "leak-client", Secret: "leak-secret-" + randomHex(t), RedirectURIs: []string{redirectURI}}
@@ -54,51 +48,29 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	storePath := filepath.Join(dir, "store", "tokens.db")
-	env := append(os.Environ(),
-		"HEALOW_CLIENT_ID="+client.ID, "HEALOW_CLIENT_SECRET="+client.Secret, "HEALOW_REDIRECT_URI="+redirectURI,
-		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1", "HEALOW_LOG_LEVEL=debug")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	c := newCLI(t, ctx, append(os.Environ(),
+		"HEALOW_CLIENT_ID="+client.ID, "HEALOW_CLIENT_SECRET="+client.Secret, "HEALOW_REDIRECT_URI="+redirectURI,
+		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1", "HEALOW_LOG_LEVEL=debug"))
 	ps := sb.Practices()
 	w := &witness{ca: ca}
-
-	// healow connect, the browser playing the patient.
-	conn := exec.CommandContext(ctx, bin, "connect", "--name", ps[0].Name, "--fhir-base-url", ps[0].BaseURL, "--no-browser")
-	conn.Env = env
-	connOut, err := conn.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var connLog bytes.Buffer
-	conn.Stderr = &connLog
-	if err := conn.Start(); err != nil {
-		t.Fatal(err)
-	}
-	lines := bufio.NewScanner(connOut)
-	if !lines.Scan() {
-		t.Fatalf("connect printed nothing: %s", connLog.String())
-	}
-	browse(t, ca, w.consent(t, lines.Text()))
-	var printed strings.Builder
-	for lines.Scan() {
-		printed.WriteString(lines.Text())
-	}
-	if err := conn.Wait(); err != nil {
-		t.Fatalf("healow connect: %v\n%s", err, connLog.String())
-	}
-	first := regexp.MustCompile(`practice id (pr_[a-z0-9]+)`).FindStringSubmatch(printed.String())
-	if first == nil {
-		t.Fatalf("connect printed %q", printed.String())
-	}
 	kc := vault.NewKeychain()
-	ids := []string{first[1]}
+	var ids []string
 	t.Cleanup(func() {
 		for _, id := range ids {
 			kc.Delete(id, vault.AccessToken)
 			kc.Delete(id, vault.RefreshToken)
 		}
 	})
-	w.keep(t, kc, ids)
+
+	// healow connect, the browser playing the patient.
+	var conn connected
+	step(t, "connect", func(t *testing.T) {
+		conn = c.connect(t, ps[0].Name, ps[0].BaseURL, func(t *testing.T, signIn string) { browse(t, ca, w.consent(t, signIn)) })
+		ids = append(ids, conn.id)
+		w.keep(t, kc, ids)
+	})
 
 	// Loosen what a careless backup or chmod would, then let serve put it right.
 	os.Chmod(filepath.Dir(storePath), 0o755)
@@ -107,8 +79,7 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	}
 
 	// healow serve, every byte of its stdout kept on the way to the client.
-	serve := exec.Command(bin, "serve")
-	serve.Env = env
+	serve := c.command("serve")
 	stdin, err := serve.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -135,133 +106,155 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	if err != nil {
 		t.Fatalf("%v\n%s", err, serveLog.String())
 	}
-	assertMode(t, filepath.Dir(storePath), 0o700)
-	assertMode(t, storePath, 0o600)
+
+	step(t, "serve tightens the store's modes", func(t *testing.T) {
+		assertMode(t, filepath.Dir(storePath), 0o700)
+		assertMode(t, storePath, 0o600)
+	})
 
 	// A second practice connected through the tools, as a model would, once the patient stops
 	// refusing consent.
-	var started struct {
-		AuthorizeURL string `json:"authorize_url"`
-		State        string `json:"state"`
-	}
-	sb.SetFaults(ps[1].Code, sandbox.Faults{DenyConsent: true})
-	callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
-	expectToolError(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)})
-	sb.SetFaults(ps[1].Code, sandbox.Faults{})
-	callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
-	var done struct {
-		PracticeID string `json:"practice_id"`
-	}
-	callJSON(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)}, &done)
-	ids = append(ids, done.PracticeID)
-	w.keep(t, kc, ids)
+	step(t, "connect through the tools after a refused consent", func(t *testing.T) {
+		var started struct {
+			AuthorizeURL string `json:"authorize_url"`
+			State        string `json:"state"`
+		}
+		sb.SetFaults(ps[1].Code, sandbox.Faults{DenyConsent: true})
+		callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
+		expectToolError(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)})
+		sb.SetFaults(ps[1].Code, sandbox.Faults{})
+		callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
+		var done struct {
+			PracticeID string `json:"practice_id"`
+		}
+		callJSON(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)}, &done)
+		ids = append(ids, done.PracticeID)
+		w.keep(t, kc, ids)
+	})
 
 	// Reading, as a model does.
-	for _, p := range ps[:2] {
-		var me struct{ ID string }
-		callJSON(t, ctx, cs, "get_patient", map[string]any{"practice": p.Name}, &me)
-		var labs struct{ Next string }
-		callJSON(t, ctx, cs, "search_observation", map[string]any{"practice": p.Name, "category": "laboratory", "count": 3}, &labs)
-		callJSON(t, ctx, cs, "search_observation", map[string]any{"practice": p.Name, "next": labs.Next}, &labs)
-		var docs struct{ Entries []struct{ ID string } }
-		callJSON(t, ctx, cs, "search_document_reference", map[string]any{"practice": p.Name}, &docs)
-		var doc struct {
-			Attachments []struct {
-				BinaryID string `json:"binary_id"`
+	step(t, "read", func(t *testing.T) {
+		for _, p := range ps[:2] {
+			var me struct{ ID string }
+			callJSON(t, ctx, cs, "get_patient", map[string]any{"practice": p.Name}, &me)
+			var labs struct{ Next string }
+			callJSON(t, ctx, cs, "search_observation", map[string]any{"practice": p.Name, "category": "laboratory", "count": 3}, &labs)
+			callJSON(t, ctx, cs, "search_observation", map[string]any{"practice": p.Name, "next": labs.Next}, &labs)
+			var docs struct{ Entries []struct{ ID string } }
+			callJSON(t, ctx, cs, "search_document_reference", map[string]any{"practice": p.Name}, &docs)
+			var doc struct {
+				Attachments []struct {
+					BinaryID string `json:"binary_id"`
+				}
+			}
+			callJSON(t, ctx, cs, "get_document_reference", map[string]any{"practice": p.Name, "id": docs.Entries[0].ID}, &doc)
+			if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_binary", Arguments: map[string]any{"practice": p.Name, "id": doc.Attachments[0].BinaryID}}); err != nil {
+				t.Fatal(err)
 			}
 		}
-		callJSON(t, ctx, cs, "get_document_reference", map[string]any{"practice": p.Name, "id": docs.Entries[0].ID}, &doc)
-		if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_binary", Arguments: map[string]any{"practice": p.Name, "id": doc.Attachments[0].BinaryID}}); err != nil {
-			t.Fatal(err)
-		}
-	}
+	})
 
 	// A sick practice: down, then refusing its tokens (a refresh follows), dropping connections,
 	// failing once; then well again, on renewed tokens. And input that is refused.
-	for _, f := range []sandbox.Faults{{Unavailable: true}, {RejectAccess: true}, {ResetConnections: true}, {FailNext: 1}, {}} {
-		sb.SetFaults(ps[0].Code, f)
-		cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_patient", Arguments: map[string]any{"practice": ps[0].Name}})
-		w.keep(t, kc, ids)
-	}
-	sb.SetFaults(ps[0].Code, sandbox.Faults{})
-	expectToolError(t, ctx, cs, "fhir_get", map[string]any{"practice": ps[0].Name, "resource": "Patient", "id": "../x"})
-	expectToolError(t, ctx, cs, "fhir_search", map[string]any{"practice": ps[1].Name, "next": "https://evil.example/fhir/r4/x"})
-	if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "no_such_tool"}); err == nil {
-		t.Fatal("an unknown tool was called")
-	}
-	for _, tool := range []string{"list_practices", "practice_status"} {
-		cs.CallTool(ctx, &sdk.CallToolParams{Name: tool})
-	}
-	if sb.Stats().RefreshGrants == 0 {
-		t.Fatal("no refresh happened, so no refreshed token was looked for")
-	}
+	step(t, "a sick practice and refused input", func(t *testing.T) {
+		for _, f := range []sandbox.Faults{{Unavailable: true}, {RejectAccess: true}, {ResetConnections: true}, {FailNext: 1}, {}} {
+			sb.SetFaults(ps[0].Code, f)
+			cs.CallTool(ctx, &sdk.CallToolParams{Name: "get_patient", Arguments: map[string]any{"practice": ps[0].Name}})
+			w.keep(t, kc, ids)
+		}
+		sb.SetFaults(ps[0].Code, sandbox.Faults{})
+		expectToolError(t, ctx, cs, "fhir_get", map[string]any{"practice": ps[0].Name, "resource": "Patient", "id": "../x"})
+		expectToolError(t, ctx, cs, "fhir_search", map[string]any{"practice": ps[1].Name, "next": "https://evil.example/fhir/r4/x"})
+		if _, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "no_such_tool"}); err == nil {
+			t.Fatal("an unknown tool was called")
+		}
+		for _, tool := range []string{"list_practices", "practice_status"} {
+			cs.CallTool(ctx, &sdk.CallToolParams{Name: tool})
+		}
+		if sb.Stats().RefreshGrants == 0 {
+			t.Fatal("no refresh happened, so no refreshed token was looked for")
+		}
+	})
+
 	// One practice is disconnected: its tokens leave the keychain, and the store (searched below
 	// for every token ever seen) keeps none of them.
-	var gone struct{}
-	callJSON(t, ctx, cs, "disconnect_practice", map[string]any{"practice": ps[1].Name}, &gone)
-	for _, kind := range []vault.SecretKind{vault.AccessToken, vault.RefreshToken} {
-		if _, err := kc.Get(ids[1], kind); !errors.Is(err, vault.ErrSecretNotFound) {
-			t.Fatalf("the keychain still holds the disconnected practice's %s (%v)", kind, err)
-		}
-	}
-
-	// Shutdown, as Claude Desktop does it: close stdin, and the server exits on its own.
-	if err := cs.Close(); err != nil {
-		t.Fatal(err)
-	}
-	exited := make(chan error, 1)
-	go func() { <-copied; exited <- serve.Wait() }()
-	select {
-	case err := <-exited:
-		if err != nil {
-			t.Fatalf("serve exited with %v\n%s", err, serveLog.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("serve did not exit after its stdin closed")
-	}
-	w.keep(t, kc, ids)
-
-	messages := assertJSONRPC(t, raw.Bytes())
-	if messages < 25 {
-		t.Fatalf("only %d messages on stdout", messages)
-	}
-	secrets := w.secrets(client)
-	if len(secrets) < 8 {
-		t.Fatalf("only %d secrets to look for", len(secrets))
-	}
-	for name, out := range map[string][]byte{"the connect log": connLog.Bytes(), "the serve log": serveLog.Bytes(), "serve's stdout": raw.Bytes()} {
-		for _, s := range secrets {
-			if bytes.Contains(out, []byte(s)) {
-				t.Errorf("%s holds a secret (%d bytes)", name, len(s))
+	step(t, "disconnect through the tools", func(t *testing.T) {
+		var gone struct{}
+		callJSON(t, ctx, cs, "disconnect_practice", map[string]any{"practice": ps[1].Name}, &gone)
+		for _, kind := range []vault.SecretKind{vault.AccessToken, vault.RefreshToken} {
+			if _, err := kc.Get(ids[1], kind); !errors.Is(err, vault.ErrSecretNotFound) {
+				t.Fatalf("the keychain still holds the disconnected practice's %s (%v)", kind, err)
 			}
 		}
-		if w.holdsVerifier(out) {
-			t.Errorf("%s holds a PKCE verifier", name)
+	})
+
+	// Shutdown, as Claude Desktop does it: close stdin, and the server exits on its own.
+	step(t, "serve exits when its stdin closes", func(t *testing.T) {
+		if err := cs.Close(); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if !strings.Contains(serveLog.String(), "serving MCP on stdio") {
-		t.Fatalf("the serve log is not what this test looks at: %q", serveLog.String())
-	}
-	for name, out := range map[string]string{"the connect log": connLog.String(), "the serve log": serveLog.String()} {
-		for _, p := range ps {
-			for _, s := range []string{p.PatientID, p.PatientName} {
-				if strings.Contains(out, s) {
-					t.Errorf("%s holds patient data of %s", name, p.Name)
+		exited := make(chan error, 1)
+		go func() { <-copied; exited <- serve.Wait() }()
+		select {
+		case err := <-exited:
+			if err != nil {
+				t.Fatalf("serve exited with %v\n%s", err, serveLog.String())
+			}
+		case <-time.After(30 * time.Second):
+			t.Fatal("serve did not exit after its stdin closed")
+		}
+		w.keep(t, kc, ids)
+	})
+
+	// What each output holds, checked apart so that every leak is reported.
+	t.Run("stdout is JSON-RPC and nothing else", func(t *testing.T) {
+		if messages := assertJSONRPC(t, raw.Bytes()); messages < 25 {
+			t.Fatalf("only %d messages on stdout", messages)
+		}
+	})
+	secrets := w.secrets(client)
+	t.Run("no output holds a secret", func(t *testing.T) {
+		if len(secrets) < 8 {
+			t.Fatalf("only %d secrets to look for", len(secrets))
+		}
+		for name, out := range map[string][]byte{"the connect log": []byte(conn.log), "the serve log": serveLog.Bytes(), "serve's stdout": raw.Bytes()} {
+			for _, s := range secrets {
+				if bytes.Contains(out, []byte(s)) {
+					t.Errorf("%s holds a secret (%d bytes)", name, len(s))
+				}
+			}
+			if w.holdsVerifier(out) {
+				t.Errorf("%s holds a PKCE verifier", name)
+			}
+		}
+	})
+	t.Run("no log holds patient data", func(t *testing.T) {
+		if !strings.Contains(serveLog.String(), "serving MCP on stdio") {
+			t.Fatalf("the serve log is not what this test looks at: %q", serveLog.String())
+		}
+		for name, out := range map[string]string{"the connect log": conn.log, "the serve log": serveLog.String()} {
+			for _, p := range ps {
+				for _, s := range []string{p.PatientID, p.PatientName} {
+					if strings.Contains(out, s) {
+						t.Errorf("%s holds patient data of %s", name, p.Name)
+					}
 				}
 			}
 		}
-	}
-	for _, f := range []string{storePath, storePath + "-wal", storePath + "-shm"} {
-		b, err := os.ReadFile(f)
-		if err != nil && !errors.Is(err, os.ErrNotExist) {
-			t.Fatal(err)
-		}
-		for _, s := range secrets {
-			if bytes.Contains(b, []byte(s)) {
-				t.Errorf("%s holds a secret", filepath.Base(f))
+	})
+	t.Run("the store holds no secret", func(t *testing.T) {
+		for _, f := range []string{storePath, storePath + "-wal", storePath + "-shm"} {
+			b, err := os.ReadFile(f)
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				t.Fatal(err)
+			}
+			for _, s := range secrets {
+				if bytes.Contains(b, []byte(s)) {
+					t.Errorf("%s holds a secret", filepath.Base(f))
+				}
 			}
 		}
-	}
+	})
 }
 
 // witness plays the patient's browser and remembers what must stay secret: the codes it
@@ -285,14 +278,8 @@ func (w *witness) consent(t *testing.T, authorizeURL string) string {
 		w.challenges = map[string]bool{}
 	}
 	w.challenges[u.Query().Get("code_challenge")] = true
-	pem, err := os.ReadFile(w.ca)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pool := x509.NewCertPool()
-	pool.AppendCertsFromPEM(pem)
-	c := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}},
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	c := browserTrusting(t, w.ca)
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	resp, err := c.Get(authorizeURL)
 	if err != nil {
 		t.Fatal(err)
@@ -405,22 +392,3 @@ func (t tee) Write(p []byte) (int, error) {
 	t.w.Write(p)
 	return len(p), nil
 }
-
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
-}
-
-func (b *lockedBuffer) String() string { return string(b.Bytes()) }

@@ -16,7 +16,7 @@ import (
 
 func TestPracticesCommand(t *testing.T) {
 	t.Parallel()
-	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.Local) // the table shows local times
 	ps := []vault.Practice{{ID: "pr_aaaaaaaaaa", Name: "Sunrise", FHIRBaseURL: "https://fhir.example/r4/ABCDEF", PatientID: "p-1",
 		Scopes: []string{"openid", "patient/Patient.rs"}, TokenExpiry: now.Add(time.Hour), CreatedAt: now.Add(-48 * time.Hour)}}
 	var out bytes.Buffer
@@ -28,10 +28,12 @@ func TestPracticesCommand(t *testing.T) {
 			t.Fatalf("practices lacks %q:\n%s", want, out.String())
 		}
 	}
+	testenv.Golden(t, "testdata/practices.golden", out.Bytes())
 	out.Reset()
 	if err := listPractices(&out, ps, true, now); err != nil {
 		t.Fatal(err)
 	}
+	testenv.Golden(t, "testdata/practices.json.golden", []byte(scrubber{}.scrub(out.String()))) // times carry the zone's offset
 	var rows []practiceRow
 	if err := json.Unmarshal(out.Bytes(), &rows); err != nil || len(rows) != 1 || len(rows[0].Scopes) != 2 || !rows[0].Connected.Equal(now.Add(-48*time.Hour)) {
 		t.Fatalf("json: %v %+v", err, rows)
@@ -59,8 +61,10 @@ func TestAuditCommand(t *testing.T) {
 			t.Fatalf("audit lacks %q:\n%s", want, out.String())
 		}
 	}
+	testenv.Golden(t, "testdata/audit.golden", out.Bytes())
 	out.Reset()
 	listAudit(&out, rows, true)
+	testenv.Golden(t, "testdata/audit.json.golden", []byte(scrubber{}.scrub(out.String())))
 	var got []auditRow
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil || len(got) != 2 || got[0].Resources != 20 || got[1].Outcome != "http-429" {
 		t.Fatalf("json: %v %+v", err, got)
@@ -82,7 +86,7 @@ func TestConnectAgainReconnectsInPlace(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, testenv.Options{})
 	p := env.Sandbox.Practices()[0]
-	connectOnce := func() vault.Practice {
+	connectOnce := func(t *testing.T) vault.Practice {
 		pasteR, pasteW := io.Pipe()
 		defer pasteW.Close()
 		var out, msg bytes.Buffer
@@ -98,17 +102,26 @@ func TestConnectAgainReconnectsInPlace(t *testing.T) {
 		}
 		return stored
 	}
-	first := connectOnce()
-	firstToken, _ := env.Secrets.Get(first.ID, vault.AccessToken)
-	second := connectOnce()
-	secondToken, _ := env.Secrets.Get(second.ID, vault.AccessToken)
-	all, _ := env.Store.List(context.Background())
-	if second.ID != first.ID || len(all) != 1 {
-		t.Fatalf("reconnecting made %d practices; ids %s then %s", len(all), first.ID, second.ID)
-	}
-	if firstToken == "" || secondToken == firstToken {
-		t.Fatal("reconnecting kept the old access token")
-	}
+	var first vault.Practice
+	var firstToken string
+	step(t, "connect", func(t *testing.T) {
+		first = connectOnce(t)
+		firstToken, _ = env.Secrets.Get(first.ID, vault.AccessToken)
+		if firstToken == "" {
+			t.Fatal("no access token was stored")
+		}
+	})
+	step(t, "connect again", func(t *testing.T) {
+		second := connectOnce(t)
+		secondToken, _ := env.Secrets.Get(second.ID, vault.AccessToken)
+		all, _ := env.Store.List(context.Background())
+		if second.ID != first.ID || len(all) != 1 {
+			t.Fatalf("reconnecting made %d practices; ids %s then %s", len(all), first.ID, second.ID)
+		}
+		if secondToken == firstToken {
+			t.Fatal("reconnecting kept the old access token")
+		}
+	})
 }
 
 // A served practice disconnected from the command line is dropped by the running server at once.
@@ -124,19 +137,23 @@ func TestDisconnectCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	var out bytes.Buffer
-	if err := disconnect(context.Background(), &out, store, env.Secrets, nil, dir, p.Name); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{`Disconnected "` + p.Name + `"`, "no token revocation endpoint", "1 running healow serve stopped serving it"} {
-		if !strings.Contains(out.String(), want) {
-			t.Fatalf("disconnect said %q, not %q", out.String(), want)
+	step(t, "disconnect", func(t *testing.T) {
+		var out bytes.Buffer
+		if err := disconnect(context.Background(), &out, store, env.Secrets, nil, dir, p.Name); err != nil {
+			t.Fatal(err)
 		}
-	}
-	if _, err := env.Tree.Registry.Lookup(context.Background(), p.ID); err == nil {
-		t.Fatal("the server still serves the practice")
-	}
-	if err := disconnect(context.Background(), io.Discard, store, env.Secrets, nil, dir, p.Name); err == nil || !strings.Contains(err.Error(), "unknown practice") {
-		t.Fatalf("disconnecting twice: %v", err)
-	}
+		for _, want := range []string{`Disconnected "` + p.Name + `"`, "no token revocation endpoint", "1 running healow serve stopped serving it"} {
+			if !strings.Contains(out.String(), want) {
+				t.Fatalf("disconnect said %q, not %q", out.String(), want)
+			}
+		}
+		if _, err := env.Tree.Registry.Lookup(context.Background(), p.ID); err == nil {
+			t.Fatal("the server still serves the practice")
+		}
+	})
+	step(t, "disconnect again", func(t *testing.T) {
+		if err := disconnect(context.Background(), io.Discard, store, env.Secrets, nil, dir, p.Name); err == nil || !strings.Contains(err.Error(), "unknown practice") {
+			t.Fatalf("disconnecting twice: %v", err)
+		}
+	})
 }

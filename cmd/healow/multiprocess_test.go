@@ -3,15 +3,12 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
-
-	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // TestTwoServersShareOnePractice runs two `healow serve` processes, as Claude Desktop and another
@@ -23,76 +20,65 @@ func TestTwoServersShareOnePractice(t *testing.T) {
 	if testing.Short() {
 		t.Skip("takes several token lifetimes")
 	}
-	bin := buildBinary(t)
 	dir := t.TempDir()
 	ca := filepath.Join(dir, "ca.pem")
-	env := append(os.Environ(),
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c := newCLI(t, ctx, append(os.Environ(),
 		"HEALOW_CLIENT_ID=mp-client", "HEALOW_CLIENT_SECRET=mp-secret-"+randomHex(t),
 		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
 		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"),
 		"SSL_CERT_FILE="+ca,
 		"HEALOW_ALLOWED_HOSTS=127.0.0.1",
-	)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
+	))
+	base := c.sandbox(t, ca, "--token-ttl", "2s").bases["FEIGCD"]
 
-	var base string
-	for _, b := range startSandbox(t, ctx, bin, env, ca, "--token-ttl", "2s") {
-		base = b
-		break
-	}
-	connectWithBinary(t, ctx, bin, env, ca, "Shared", base)
+	var id string
+	step(t, "connect", func(t *testing.T) { id = c.connect(t, "Shared", base, signInAt(ca)).id })
+	t.Cleanup(func() { deleteKeychainItems(id) })
 
-	var sessions []*sdk.ClientSession
-	for range 2 {
-		serve := exec.Command(bin, "serve")
-		serve.Env = env
-		cs, err := sdk.NewClient(&sdk.Implementation{Name: "mp"}, nil).Connect(ctx, &sdk.CommandTransport{Command: serve}, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sessions = append(sessions, cs)
-	}
+	sessions := []*sdk.ClientSession{c.serve(t, "mp", nil), c.serve(t, "mp", nil)}
 	var who struct {
 		ID        string `json:"id"`
 		PatientID string `json:"patient_id"`
 	}
-	callJSON(t, ctx, sessions[0], "whoami", nil, &who)
-	t.Cleanup(func() { deleteKeychainItems(who.ID) })
+	step(t, "whoami", func(t *testing.T) {
+		callJSON(t, ctx, sessions[0], "whoami", nil, &who)
+		if who.ID != id {
+			t.Fatalf("whoami is practice %s, healow connect made %s", who.ID, id)
+		}
+	})
 
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(7 * time.Second) // three and a half token lifetimes
-	for worker := range 8 {
-		wg.Go(func() {
-			cs := sessions[worker%2]
-			for time.Now().Before(deadline) {
-				res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "fhir_get",
-					Arguments: map[string]any{"resource": "Patient", "id": who.PatientID}})
-				if err != nil || res.IsError {
-					t.Errorf("worker %d: %v %v", worker, err, res)
-					return
+	step(t, "eight callers on two servers across three token lifetimes", func(t *testing.T) {
+		var wg sync.WaitGroup
+		deadline := time.Now().Add(7 * time.Second) // three and a half token lifetimes
+		for worker := range 8 {
+			wg.Go(func() {
+				cs := sessions[worker%2]
+				for time.Now().Before(deadline) {
+					res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "fhir_get",
+						Arguments: map[string]any{"resource": "Patient", "id": who.PatientID}})
+					if err != nil || res.IsError {
+						t.Errorf("worker %d: %v %v", worker, err, res)
+						return
+					}
+					time.Sleep(50 * time.Millisecond)
 				}
-				time.Sleep(50 * time.Millisecond)
-			}
-		})
-	}
-	wg.Wait()
-	for i, cs := range sessions {
-		var list struct {
-			Practices []struct{ State string } `json:"practices"`
+			})
 		}
-		callJSON(t, ctx, cs, "list_practices", nil, &list)
-		if len(list.Practices) != 1 || list.Practices[0].State == "needs-reconnect" {
-			t.Fatalf("server %d: %+v", i, list)
-		}
-		cs.Close()
-	}
-}
+		wg.Wait()
+	})
 
-// deleteKeychainItems removes what a test stored in the real keychain.
-func deleteKeychainItems(id string) {
-	kc := vault.NewKeychain()
-	for _, kind := range []vault.SecretKind{vault.AccessToken, vault.RefreshToken} {
-		kc.Delete(id, kind)
-	}
+	step(t, "neither server needs a reconnect", func(t *testing.T) {
+		for i, cs := range sessions {
+			var list struct {
+				Practices []struct{ State string } `json:"practices"`
+			}
+			callJSON(t, ctx, cs, "list_practices", nil, &list)
+			if len(list.Practices) != 1 || list.Practices[0].State == "needs-reconnect" {
+				t.Fatalf("server %d: %+v", i, list)
+			}
+			cs.Close()
+		}
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -21,23 +22,28 @@ import (
 )
 
 // statusEnv is a running tree that answers healow status, with one healthy practice and one the
-// sandbox rate-limits.
-func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice) {
+// sandbox rate-limits. The status run reads the tree's clock. The scrubber names what differs
+// from run to run in what healow status prints of it.
+func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice, scrubber) {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
-	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: testenv.EarlyInTheMinute()})
+	clock := testenv.EarlyInTheMinute()
+	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: clock})
 	ps := env.Sandbox.Practices()
-	env.Actor(t, env.Connect(t, ps[0]).ID)
-	limited := env.Actor(t, env.Connect(t, ps[1]).ID)
-	testenv.RateLimit(t, env.Sandbox, ps[1].Code, limited, ps[1].PatientID)
-	return env, statusRun{store: env.Store, dir: dir, now: time.Now}, ps
+	ready := env.Connect(t, ps[0]).ID
+	env.Actor(t, ready)
+	limited := env.Connect(t, ps[1]).ID
+	testenv.RateLimit(t, env.Sandbox, ps[1].Code, env.Actor(t, limited), ps[1].PatientID)
+	scrub := scrubber{}.with(ready, "<ready id>").with(limited, "<rate-limited id>").with(dir, "<run>").
+		with(strconv.Itoa(os.Getpid()), "<pid>").with(hostOf(t, env.Sandbox.URL()), "<sandbox>")
+	return env, statusRun{store: env.Store, dir: dir, now: clock}, ps, scrub
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 func TestStatusTable(t *testing.T) {
 	t.Parallel()
-	_, s, ps := statusEnv(t)
+	_, s, ps, scrub := statusEnv(t)
 	for _, colour := range []bool{false, true} {
 		var out bytes.Buffer
 		s.out, s.colour = &out, painter(colour)
@@ -50,6 +56,9 @@ func TestStatusTable(t *testing.T) {
 			t.Fatalf("colour %v, but escapes present: %v", colour, !colour)
 		}
 		plainText := ansi.ReplaceAllString(text, "")
+		if !colour {
+			testenv.Golden(t, "testdata/status-tree.golden", []byte(scrub.table(text)))
+		}
 		for _, want := range []string{"healow serve, pid ", "├─ practices", "rate-limited until", "ready", "└─ status",
 			"What to do:", ps[1].Name + " (pid "} {
 			if !strings.Contains(plainText, want) {
@@ -82,12 +91,13 @@ func TestStatusTable(t *testing.T) {
 
 func TestStatusJSONAndWatch(t *testing.T) {
 	t.Parallel()
-	_, s, ps := statusEnv(t)
+	_, s, ps, scrub := statusEnv(t)
 	var out bytes.Buffer
 	s.out, s.json = &out, true
 	if code, err := s.once(context.Background()); err != nil || code != statusUnhealthy {
 		t.Fatalf("code %d, %v", code, err)
 	}
+	testenv.Golden(t, "testdata/status.json.golden", []byte(scrub.scrub(stableStatus(t, out.String()))))
 	var r statusReport
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
@@ -164,6 +174,7 @@ func TestStatusWithNoServer(t *testing.T) {
 	if strings.Contains(out.String(), "999999") {
 		t.Fatal("a dead server is shown")
 	}
+	testenv.Golden(t, "testdata/status-not-running.golden", []byte(scrubber{}.with(p.ID, "<id>").table(out.String())))
 	if _, err := os.Stat(stale); !os.IsNotExist(err) {
 		t.Fatalf("the dead server's socket is still there: %v", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -24,7 +23,6 @@ import (
 // keychain is needed.
 func TestServeAnswersBadLinesAndGoesOn(t *testing.T) {
 	t.Parallel()
-	bin := buildBinary(t)
 	dir := t.TempDir()
 	client := sandbox.DefaultClient()
 	sb, err := sandbox.Start(sandbox.Options{Client: client})
@@ -38,10 +36,9 @@ func TestServeAnswersBadLinesAndGoesOn(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	serve := exec.CommandContext(ctx, bin, "serve")
-	serve.Env = append(os.Environ(),
+	serve := newCLI(t, ctx, append(os.Environ(),
 		"HEALOW_CLIENT_ID="+client.ID, "HEALOW_CLIENT_SECRET="+client.Secret, "HEALOW_REDIRECT_URI="+client.RedirectURIs[0],
-		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"), "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1")
+		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"), "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1")).command("serve")
 	stdin, err := serve.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
