@@ -213,12 +213,11 @@ func startRogueAllowing(t testing.TB, allowed string, tweak ...func(*practice.Op
 	go func() { tree.Serve(ctx); close(done) }()
 	r.store, r.stop = store, func() { cancel(); <-done }
 	t.Cleanup(r.stop)
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		if _, err := tree.Registry.Lookup(ctx, id); err == nil {
-			break
-		} else if time.Now().After(deadline) {
-			t.Fatal(err)
-		}
+	if err := tree.Registry.Sync(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tree.Registry.Lookup(ctx, id); err != nil {
+		t.Fatal(err)
 	}
 	st, ct := wireTransports(&r.largest)
 	ss, err := mcp.NewServer(tree.Registry).Connect(ctx, st, nil)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -60,16 +59,11 @@ func TestRefusalsNameTheMissingScope(t *testing.T) {
 	connectWithout(t, env, cs, p, func(s string) bool {
 		return strings.Contains(s, "Immunization") || strings.Contains(s, "Binary") || strings.HasSuffix(s, "|laboratory")
 	})
-	// The actor takes up the new grant on its own; wait until it serves it, as testenv.Actor does.
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(5 * time.Millisecond) {
-		var who struct{ Scopes []string }
-		callOK(t, cs, "whoami", nil, &who)
-		if !strings.Contains(strings.Join(who.Scopes, " "), "Immunization") {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the narrowed connection still has %v", who.Scopes)
-		}
+	// complete_oauth returns once the actor serves the new grant.
+	var who struct{ Scopes []string }
+	callOK(t, cs, "whoami", nil, &who)
+	if strings.Contains(strings.Join(who.Scopes, " "), "Immunization") {
+		t.Fatalf("the narrowed connection still has %v", who.Scopes)
 	}
 	reconnect := "healow connect --name \"" + p.Name + "\" --fhir-base-url " + p.BaseURL
 	callErr(t, cs, "list_immunizations", nil, "did not grant access to Immunization", "patient/Immunization.rs", reconnect, "HTTP 403", "not supported for the selected scope")

@@ -10,9 +10,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"sync"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -40,8 +40,12 @@ type Options struct {
 	// Hosts policy decides which FHIR bases may receive a practice's token (nil: eCW's only).
 	OAuth *smart.Client
 	// HTTP sends FHIR requests. The actor adds a redirect policy that never leaves the base.
-	HTTP   *http.Client
-	Now    func() time.Time
+	HTTP *http.Client
+	// Clock is the one source of time: now, the refresh timer, backoffs, holds and request
+	// deadlines. nil means the wall clock.
+	Clock actor.Clock
+	// Events, when set, receives the actor's state changes.
+	Events *actor.Bus[Event]
 	Logger *slog.Logger
 
 	RequestsPerMinute int           // the practice's rate limit, token requests included
@@ -69,9 +73,7 @@ type Options struct {
 }
 
 func (o Options) withDefaults() Options {
-	if o.Now == nil {
-		o.Now = time.Now
-	}
+	o.Clock = actor.OrReal(o.Clock)
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -116,12 +118,10 @@ var processHolder = fmt.Sprintf("pid %d %s", os.Getpid(), rand.Text()[:8])
 // Actor is one practice's actor. It is a suture service: Serve rebuilds its state from the store
 // and the keychain each time it starts.
 type Actor struct {
-	id    string
-	opts  Options
-	log   *slog.Logger
-	inbox chan request
-	gone  chan struct{}
-	once  sync.Once
+	id   string
+	opts Options
+	log  *slog.Logger
+	box  *actor.Mailbox[request]
 
 	restarts int // touched only by Serve, which suture never runs twice at once
 }
@@ -130,11 +130,10 @@ type Actor struct {
 func New(id string, opts Options) *Actor {
 	opts = opts.withDefaults()
 	return &Actor{
-		id:    id,
-		opts:  opts,
-		log:   opts.Logger.With("practice", id),
-		inbox: make(chan request),
-		gone:  make(chan struct{}),
+		id:   id,
+		opts: opts,
+		log:  opts.Logger.With("practice", id),
+		box:  actor.NewMailbox[request](),
 	}
 }
 
@@ -146,7 +145,7 @@ func (a *Actor) String() string { return "practice " + a.id }
 
 // Close tells waiting and future callers that this actor will not answer again. The registry
 // calls it when it removes the actor from the tree.
-func (a *Actor) Close() { a.once.Do(func() { close(a.gone) }) }
+func (a *Actor) Close() { a.box.Close(ErrStopped) }
 
 // Fetch performs one FHIR read or search and returns the 2xx answer; any other status is a
 // *FHIRError. A 401 leads to one token refresh and one retry.
@@ -154,75 +153,35 @@ func (a *Actor) Fetch(ctx context.Context, req Request) (*Response, error) {
 	if err := req.Validate(); err != nil {
 		return nil, err
 	}
-	m := &fetchMsg{ctx: ctx, req: req, reply: make(chan fetchReply, 1)}
-	if _, err := call[struct{}](ctx, a, m, nil); err != nil {
+	m := &fetchMsg{ctx: ctx, req: req, reply: actor.NewReply[fetchReply]()}
+	r, err := actor.Ask(ctx, a.box, request(m), m.reply)
+	if err != nil {
+		// The actor may still answer, later: what the answer holds goes back then.
+		m.reply.Abandon(func(r fetchReply) { r.resp.Release() })
 		return nil, err
 	}
-	select {
-	case r := <-m.reply:
-		return r.resp, r.err
-	case <-ctx.Done():
-		go releaseLate(m.reply, a.gone)
-		return nil, ctx.Err()
-	case <-a.gone:
-		go releaseLate(m.reply, a.gone)
-		return nil, ErrStopped
-	}
-}
-
-// releaseLate waits for the answer to a request whose caller left, and gives back the memory
-// budget it holds. The actor answers every request it took, sooner or later; the caller's
-// context ending cuts the request short, so the wait is brief.
-func releaseLate(reply chan fetchReply, gone chan struct{}) {
-	select {
-	case r := <-reply:
-		r.resp.Release()
-	case <-gone:
-	}
+	return r.resp, r.err
 }
 
 // Info describes the connection: who the patient is and what was granted.
 func (a *Actor) Info(ctx context.Context) (Info, error) {
-	m := &infoMsg{reply: make(chan Info, 1)}
-	return call(ctx, a, m, m.reply)
+	m := &infoMsg{reply: actor.NewReply[Info]()}
+	return actor.Ask(ctx, a.box, request(m), m.reply)
 }
 
 // Health is answered from the actor's own state at once, even while requests are in flight.
 func (a *Actor) Health(ctx context.Context) (Health, error) {
-	m := &healthMsg{reply: make(chan Health, 1)}
-	return call(ctx, a, m, m.reply)
+	m := &healthMsg{reply: actor.NewReply[Health]()}
+	return actor.Ask(ctx, a.box, request(m), m.reply)
 }
 
 // Reload tells the actor that its stored metadata or secrets changed (another process refreshed
-// or reconnected the practice). It returns once the actor has taken the message.
+// or reconnected the practice). It returns once the actor has read them again and taken what is
+// newer.
 func (a *Actor) Reload(ctx context.Context) error {
-	_, err := call[struct{}](ctx, a, reloadMsg{}, nil)
+	m := reloadMsg{reply: actor.NewReply[struct{}]()}
+	_, err := actor.Ask(ctx, a.box, request(m), m.reply)
 	return err
-}
-
-// call sends m and, when reply is not nil, waits for the answer. Both steps give up when the
-// caller does or the actor is gone; the reply channel's buffer of one lets the actor answer a
-// caller that left without blocking.
-func call[T any](ctx context.Context, a *Actor, m request, reply chan T) (T, error) {
-	var zero T
-	select {
-	case a.inbox <- m:
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-a.gone:
-		return zero, ErrStopped
-	}
-	if reply == nil {
-		return zero, nil
-	}
-	select {
-	case v := <-reply:
-		return v, nil
-	case <-ctx.Done():
-		return zero, ctx.Err()
-	case <-a.gone:
-		return zero, ErrStopped
-	}
 }
 
 // request is the closed set of messages a caller can send to the actor.
@@ -231,7 +190,7 @@ type request interface{ isRequest() }
 type fetchMsg struct {
 	ctx   context.Context
 	req   Request
-	reply chan fetchReply
+	reply *actor.Reply[fetchReply]
 
 	first        time.Time // when the actor first took it, bounding retries
 	notBefore    time.Time // a retry's backoff
@@ -244,9 +203,9 @@ type fetchReply struct {
 	err  error
 }
 
-type infoMsg struct{ reply chan Info }
-type healthMsg struct{ reply chan Health }
-type reloadMsg struct{}
+type infoMsg struct{ reply *actor.Reply[Info] }
+type healthMsg struct{ reply *actor.Reply[Health] }
+type reloadMsg struct{ reply *actor.Reply[struct{}] }
 
 func (*fetchMsg) isRequest()  {}
 func (*infoMsg) isRequest()   {}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -227,37 +228,24 @@ func TestRefusedRedirectIsNotRetriedNorCounted(t *testing.T) {
 func TestHealthAnswersWhileRequestsAreInFlight(t *testing.T) {
 	t.Parallel()
 	f := newFakeECW(t)
-	release := make(chan struct{})
-	f.fhirHold = release
+	release, held := make(chan struct{}), make(chan struct{}, 1)
+	f.fhirHold, f.held = release, held
 	h := startActor(t, f, time.Now().Add(time.Hour), nil)
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"})
 		done <- err
 	}()
-	deadline := time.After(5 * time.Second)
-	for {
-		hl, err := h.actor.Health(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if hl.InFlight == 1 && f.fhirCalls.Load() == 1 {
-			if hl.State != StateReady || hl.Name != "Test Practice" {
-				t.Fatalf("health = %+v", hl)
-			}
-			break
-		}
-		select {
-		case <-deadline:
-			t.Fatalf("request never went out: %+v", hl)
-		case <-time.After(time.Millisecond):
-		}
+	<-held
+	hl, err := h.actor.Health(context.Background())
+	if err != nil || hl.InFlight != 1 || f.fhirCalls.Load() != 1 || hl.State != StateReady || hl.Name != "Test Practice" {
+		t.Fatalf("health while the request is out = %+v, %v", hl, err)
 	}
 	close(release)
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	hl, _ := h.actor.Health(context.Background())
+	hl, _ = h.actor.Health(context.Background())
 	if hl.InFlight != 0 || hl.Succeeded != 1 || hl.LastStatus != 200 {
 		t.Fatalf("after: %+v", hl)
 	}
@@ -267,14 +255,7 @@ func TestProactiveRefreshBeforeExpiry(t *testing.T) {
 	t.Parallel()
 	f := newFakeECW(t)
 	h := startActor(t, f, time.Now().Add(30*time.Second), nil) // inside the 60 s margin
-	deadline := time.After(5 * time.Second)
-	for f.tokenCalls.Load() == 0 {
-		select {
-		case <-deadline:
-			t.Fatal("no proactive refresh")
-		case <-time.After(time.Millisecond):
-		}
-	}
+	h.await(t, "a proactive refresh", func(e Event) bool { return e.Refreshed })
 	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -331,13 +312,25 @@ func TestRetryAfterIsHonoured(t *testing.T) {
 	})
 	f := newFakeECW(t)
 	f.srv.Config.Handler = mux
-	h := startActor(t, f, time.Now().Add(time.Hour), nil)
-	start := time.Now()
-	if _, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"}); err != nil {
+	dispatched := make(chan Request, 4)
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) { o.onDispatch = func(r Request) { dispatched <- r } })
+	clock := h.clock.(*actor.Fake)
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.actor.Fetch(context.Background(), Request{Resource: "Patient", ID: "pat-1"})
+		done <- err
+	}()
+	<-dispatched
+	<-dispatched // the retry, which waits out the hold: the refresh timer and the hold's
+	if err := clock.WaitTimers(context.Background(), 2); err != nil {
 		t.Fatal(err)
 	}
-	if waited := time.Since(start); waited < time.Second || calls.Load() != 2 {
-		t.Fatalf("retried after %v with %d calls; want after Retry-After's 1s", waited, calls.Load())
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("retried before Retry-After's second passed: %d calls", n)
+	}
+	clock.Advance(2 * time.Second) // a second, and the jitter of at most one more
+	if err := <-done; err != nil || calls.Load() != 2 {
+		t.Fatalf("after Retry-After: %v with %d calls", err, calls.Load())
 	}
 }
 

@@ -73,8 +73,8 @@ func BenchmarkConcurrentSlowPractice(b *testing.B) {
 // BenchmarkRefreshCoalescing has 100 calls meet an expired token at once and reports the FHIR
 // and token requests they cause per op: one refresh, 100 reads.
 func BenchmarkRefreshCoalescing(b *testing.B) {
-	clk := &skewClock{}
-	w := newWorld(b, sandbox.Options{Now: clk.Now})
+	clk := newClock()
+	w := newWorld(b, sandbox.Options{}, clk)
 	id, p := w.connect(b, 0)
 	a := w.serve(b, id, benchOpts)
 	ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 )
 
@@ -89,7 +90,7 @@ func TestSecretsGoOnlyWhereTheyBelong(t *testing.T) {
 	rec := &wire{next: w.opts.HTTP.Transport}
 	w.opts.HTTP.Transport = rec // the same client carries the OAuth requests
 	ctx := context.Background()
-	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, nil)}
+	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, actor.Real)}
 	client := sandbox.DefaultClient()
 	var authorizeURLs []string
 	basePatient := map[string]string{} // patient id → FHIR base

@@ -28,8 +28,8 @@ func TestCrashAtAnyStepOfARefresh(t *testing.T) {
 	} {
 		t.Run(tc.step, func(t *testing.T) {
 			t.Parallel()
-			clk := &skewClock{}
-			first := newWorld(t, sandbox.Options{Now: clk.Now})
+			clk := newClock()
+			first := newWorld(t, sandbox.Options{}, clk)
 			id, p := first.connect(t, 0)
 			clk.Advance(2 * time.Hour) // the access token has expired: the next call refreshes
 			var crashes atomic.Int32

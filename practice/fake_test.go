@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -36,6 +37,7 @@ type fakeECW struct {
 	revoked  bool
 	ttl      time.Duration
 	fhirHold chan struct{} // when set, FHIR requests wait on it
+	held     chan struct{} // when set, told as each held request arrives
 	tokenURL string        // when set before the actor starts, the token endpoint its configuration names
 
 	tokenCalls atomic.Int32
@@ -106,9 +108,12 @@ func (f *fakeECW) token(w http.ResponseWriter, r *http.Request) {
 func (f *fakeECW) fhir(w http.ResponseWriter, r *http.Request) {
 	f.fhirCalls.Add(1)
 	f.mu.Lock()
-	hold, want := f.fhirHold, "Bearer "+f.access
+	hold, held, want := f.fhirHold, f.held, "Bearer "+f.access
 	f.mu.Unlock()
 	if hold != nil {
+		if held != nil {
+			held <- struct{}{}
+		}
 		<-hold
 	}
 	w.Header().Set("Content-Type", "application/fhir+json")
@@ -148,7 +153,24 @@ type harness struct {
 	store   *vault.Store
 	secrets *vault.Memory
 	ecw     *fakeECW
-	now     func() time.Time
+	clock   actor.Clock
+	events  <-chan Event // what the actor published since it started
+}
+
+// await returns the first event the actor publishes that matches, failing after 10 s.
+func (h *harness) await(t *testing.T, what string, match func(Event) bool) Event {
+	t.Helper()
+	timeout := time.After(10 * time.Second) // a guard: the event comes at once or never
+	for {
+		select {
+		case e := <-h.events:
+			if match(e) {
+				return e
+			}
+		case <-timeout:
+			t.Fatalf("no event: %s", what)
+		}
+	}
 }
 
 // startActor stores a practice whose access token expires at expiry and serves its actor.
@@ -176,16 +198,21 @@ func startActor(t *testing.T, f *fakeECW, expiry time.Time, tweak func(*Options)
 		t.Fatal(err)
 	}
 	opts := Options{
-		Store: store, Secrets: secrets, HTTP: f.srv.Client(),
+		Store: store, Secrets: secrets, HTTP: f.srv.Client(), Clock: newClock(),
 		OAuth: &smart.Client{HTTP: f.srv.Client(), ClientID: "client", ClientSecret: "secret", RedirectURI: "https://app.example/cb", Hosts: localHosts},
 	}
 	if tweak != nil {
 		tweak(&opts)
 	}
+	if opts.Events == nil {
+		opts.Events = &actor.Bus[Event]{}
+	}
+	events, unsubscribe := opts.Events.Subscribe(256)
+	t.Cleanup(unsubscribe)
 	a := New(id, opts)
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() { a.Serve(ctx); close(served) }()
 	t.Cleanup(func() { cancel(); <-served })
-	return &harness{actor: a, store: store, secrets: secrets, ecw: f, now: a.opts.Now}
+	return &harness{actor: a, store: store, secrets: secrets, ecw: f, clock: a.opts.Clock, events: events}
 }

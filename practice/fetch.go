@@ -9,19 +9,21 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 func (r *run) fetch(m *fetchMsg) {
 	if r.refused != nil {
-		m.reply <- fetchReply{err: r.refused}
+		m.reply.Send(fetchReply{err: r.refused})
 		return
 	}
 	if r.reconnect != nil {
-		m.reply <- fetchReply{err: r.reconnectError()}
+		m.reply.Send(fetchReply{err: r.reconnectError()})
 		return
 	}
 	if m.req.Metadata && r.metadata != nil && r.now().Sub(r.metadataAt) < r.a.opts.ConfigMaxAge {
-		m.reply <- fetchReply{resp: r.metadata}
+		m.reply.Send(fetchReply{resp: r.metadata})
 		return
 	}
 	if m.req.isSearch() && !r.knowsCapability(m) {
@@ -29,13 +31,13 @@ func (r *run) fetch(m *fetchMsg) {
 	}
 	if r.access == "" || !r.now().Before(r.expiry) && r.tokenAge() <= 0 {
 		if r.now().Before(r.refreshRetryAt) && !r.refreshing {
-			m.reply <- fetchReply{err: fmt.Errorf("%q: renewing the access token failed (%v); the next try is at %s",
-				r.meta.Name, r.refreshErr, clock(r.refreshRetryAt))}
+			m.reply.Send(fetchReply{err: fmt.Errorf("%q: renewing the access token failed (%v); the next try is at %s",
+				r.meta.Name, r.refreshErr, clock(r.refreshRetryAt))})
 			return
 		}
 		r.startRefresh("access token expired")
 		if r.refreshing && r.refreshAt.Sub(r.now()) > r.a.opts.MaxRetryWait {
-			m.reply <- fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))}
+			m.reply.Send(fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))})
 			return
 		}
 		r.waiting = append(r.waiting, m)
@@ -62,17 +64,21 @@ func (r *run) unavailable() error {
 // goroutine first waits out the rate limiter, a 429 hold and any retry backoff.
 func (r *run) dispatch(m *fetchMsg) {
 	if err := m.ctx.Err(); err != nil {
-		m.reply <- fetchReply{err: err}
+		m.reply.Send(fetchReply{err: err})
 		return
 	}
 	target, err := m.req.url(r.meta.FHIRBaseURL, r.limits())
 	if err != nil {
-		m.reply <- fetchReply{err: err}
+		m.reply.Send(fetchReply{err: err})
+		return
+	}
+	if r.circuitOpen() {
+		m.reply.Send(fetchReply{err: r.unavailable()})
 		return
 	}
 	done, err := r.breaker.Allow()
 	if err != nil {
-		m.reply <- fetchReply{err: r.unavailable()}
+		m.reply.Send(fetchReply{err: r.unavailable()})
 		return
 	}
 	now := r.now()
@@ -84,7 +90,7 @@ func (r *run) dispatch(m *fetchMsg) {
 	if rate := max(limiter, hold); rate > r.a.opts.MaxRetryWait {
 		res.CancelAt(now)
 		done(nil)
-		m.reply <- fetchReply{err: r.rateLimited(now.Add(rate), hold >= limiter)}
+		m.reply.Send(fetchReply{err: r.rateLimited(now.Add(rate), hold >= limiter)})
 		return
 	}
 	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
@@ -92,7 +98,7 @@ func (r *run) dispatch(m *fetchMsg) {
 		r.a.opts.onDispatch(m.req)
 	}
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
-		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget,
+		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget, clock: r.clock,
 		req: m.req, base: r.meta.FHIRBaseURL, patient: r.meta.PatientID}
 	gen := r.tokenGen
 	var out fetchResult
@@ -100,7 +106,7 @@ func (r *run) dispatch(m *fetchMsg) {
 		out = recovered(func() fetchResult { return job.checked(job.run(m.ctx)) }, func(err error) fetchResult { return fetchResult{err: err} })
 		return func(r *run) { r.fetched(m, gen, out, done) }
 	}, func() {
-		m.reply <- fetchReply{resp: out.resp, err: out.err}
+		m.reply.Send(fetchReply{resp: out.resp, err: out.err})
 	})
 }
 
@@ -180,7 +186,7 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 		}
 		r.learn(out.attachments)
 	}
-	m.reply <- fetchReply{resp: out.resp, err: out.err}
+	m.reply.Send(fetchReply{resp: out.resp, err: out.err})
 }
 
 // canRetry reports whether m may be tried again at time at: GETs only ever reach here, and a
@@ -229,6 +235,7 @@ type fetchJob struct {
 	timeout time.Duration
 	max     int64
 	budget  *Budget
+	clock   actor.Clock
 
 	req     Request // what was asked, to check the answer against
 	base    string
@@ -251,10 +258,10 @@ type fetchResult struct {
 var errBodyTooLarge = errors.New("answer too large")
 
 func (j fetchJob) run(ctx context.Context) (out fetchResult) {
-	if err := sleep(ctx, j.delay); err != nil {
+	if err := actor.Sleep(ctx, j.clock, j.delay); err != nil {
 		return fetchResult{err: err}
 	}
-	ctx, cancel := context.WithTimeout(ctx, j.timeout)
+	ctx, cancel := j.clock.WithTimeout(ctx, j.timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, j.url, nil)
 	if err != nil {
@@ -266,8 +273,8 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 	}
 	req.Header.Set("Accept", accept)
 	req.Header.Set("Authorization", "Bearer "+j.token)
-	out.start, out.sent = time.Now(), true
-	defer func() { out.latency = time.Since(out.start) }()
+	out.start, out.sent = j.clock.Now(), true
+	defer func() { out.latency = j.clock.Now().Sub(out.start) }()
 	resp, err := j.client.Do(req)
 	if err != nil {
 		if errors.Is(err, errRedirectRefused) {
@@ -302,7 +309,7 @@ func (j fetchJob) run(ctx context.Context) (out fetchResult) {
 		return out
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body, j.token), RetryAfter: retryAfter(resp.Header)}
+		out.err = &FHIRError{Status: resp.StatusCode, Outcome: describeOutcome(body, j.token), RetryAfter: retryAfter(resp.Header, j.clock.Now())}
 		return out
 	}
 	out.resp = &Response{Status: resp.StatusCode, ContentType: resp.Header.Get("Content-Type"), Body: redactToken(body, j.token)}
@@ -328,8 +335,9 @@ func cutShort(ctx context.Context, contentLength int64, n int, timeout time.Dura
 	return nil
 }
 
-// retryAfter reads a Retry-After header in seconds or as an HTTP date; zero when absent.
-func retryAfter(h http.Header) time.Duration {
+// retryAfter reads a Retry-After header in seconds or as an HTTP date (from now); zero when
+// absent.
+func retryAfter(h http.Header, now time.Time) time.Duration {
 	v := h.Get("Retry-After")
 	if v == "" {
 		return 0
@@ -338,7 +346,7 @@ func retryAfter(h http.Header) time.Duration {
 		return min(time.Duration(s)*time.Second, 10*time.Minute)
 	}
 	if t, err := http.ParseTime(v); err == nil {
-		return min(max(time.Until(t), 0), 10*time.Minute)
+		return min(max(t.Sub(now), 0), 10*time.Minute)
 	}
 	return 0
 }
@@ -374,21 +382,6 @@ func scrubURLError(err error) error {
 		return ue.Err
 	}
 	return err
-}
-
-// sleep waits d (the limiter's, a hold's or a backoff's delay) unless ctx ends first.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }
 
 // recovered runs f, turning a panic into onPanic's result: a request goroutine that panics must

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 // hostileECW is a fakeECW whose FHIR answers are the test's: route maps a path under the base
@@ -109,12 +111,22 @@ func TestTricklingBodyEndsWithTheTimeout(t *testing.T) {
 			}
 		},
 	})
+	trickling := make(chan struct{}, 1)
 	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
-		o.RequestTimeout = time.Second // the headers come at once, even on a loaded machine; the body never ends
+		c := *f.srv.Client()
+		c.Transport = headersIn{next: c.Transport, got: trickling}
+		o.HTTP = &c
+		o.RequestTimeout = time.Second // the headers come; the body never ends
 		o.MaxRetries = -1              // no retry: one timeout is the point
 	})
-	_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
-	if err == nil || !strings.Contains(err.Error(), "reading the practice's answer") {
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.actor.Fetch(context.Background(), Request{Resource: "Observation"})
+		done <- err
+	}()
+	<-trickling
+	h.clock.(*actor.Fake).Advance(time.Second) // the request's deadline, on the actor's clock
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "reading the practice's answer") {
 		t.Fatalf("err = %v, want a read that timed out", err)
 	}
 	carriesOn(t, h)
@@ -153,20 +165,49 @@ func TestCutBodyIsAnErrorEveryTime(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			f := newFakeECW(t)
+			answered := make(chan struct{}, 1)
 			h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
 				c := *f.srv.Client()
-				c.Transport = cutTransport{next: c.Transport, length: tc.length, afterDeadline: tc.afterDeadline}
+				c.Transport = cutTransport{next: c.Transport, length: tc.length, afterDeadline: tc.afterDeadline, answered: answered}
 				o.HTTP = &c
 				o.RequestTimeout = 100 * time.Millisecond // the cut read ends with it
 				o.MaxRetries = -1                         // one attempt: its outcome is the point
 			})
-			resp, err := h.actor.Fetch(context.Background(), Request{Resource: "DocumentReference", ID: "doc-1"})
+			type result struct {
+				resp *Response
+				err  error
+			}
+			done := make(chan result, 1)
+			go func() {
+				resp, err := h.actor.Fetch(context.Background(), Request{Resource: "DocumentReference", ID: "doc-1"})
+				done <- result{resp, err}
+			}()
+			<-answered
+			if tc.afterDeadline {
+				h.clock.(*actor.Fake).Advance(100 * time.Millisecond) // the deadline passes mid-body
+			}
+			r := <-done
+			resp, err := r.resp, r.err
 			if err == nil || !strings.Contains(err.Error(), "reading the practice's answer") || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("a cut body gave %v, %+v; want an error saying %q", err, resp, tc.want)
 			}
 			carriesOn(t, h)
 		})
 	}
+}
+
+// headersIn tells got when an answer's headers are in, for FHIR reads and searches.
+type headersIn struct {
+	next http.RoundTripper
+	got  chan struct{}
+}
+
+func (h headersIn) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := h.next.RoundTrip(req)
+	if err == nil && !strings.HasSuffix(req.URL.Path, "/metadata") {
+		h.got <- struct{}{}
+	}
+	return resp, err
 }
 
 // cutTransport answers Binary reads with the first bytes of a document and then a clean EOF:
@@ -176,6 +217,7 @@ type cutTransport struct {
 	next          http.RoundTripper
 	length        int64
 	afterDeadline bool
+	answered      chan struct{} // told when the cut answer is handed over
 }
 
 func (c cutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -186,6 +228,7 @@ func (c cutTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if c.afterDeadline {
 		wait = req.Context().Done()
 	}
+	c.answered <- struct{}{}
 	return &http.Response{
 		StatusCode: http.StatusOK, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header:        http.Header{"Content-Type": {"application/pdf"}},

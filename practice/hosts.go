@@ -81,7 +81,7 @@ func (r *run) refusedBy(err error, waiting []*fetchMsg) bool {
 	}
 	r.refuse(err)
 	for _, m := range waiting {
-		m.reply <- fetchReply{err: r.refused}
+		m.reply.Send(fetchReply{err: r.refused})
 	}
 	return true
 }

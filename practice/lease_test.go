@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -44,6 +45,9 @@ func TestSlowTokenRequestKeepsItsLease(t *testing.T) {
 	renewed := make(chan struct{}, 64)
 	expired := time.Now().Add(-time.Minute) // both processes refresh as they start
 	a := startActor(t, f, expired, func(o *Options) {
+		// The lease is kept in the store on its wall clock, which another process shares: the
+		// renewals run on it too.
+		o.Clock = actor.Real
 		o.LeaseTTL, o.Holder = ttl, "process-a"
 		o.onLeaseRenewed = func() { renewed <- struct{}{} }
 	})

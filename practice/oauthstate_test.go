@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -19,8 +20,8 @@ type launch struct {
 	redirect string
 }
 
-func (w *world) connector(t testing.TB, now func() time.Time) *Connector {
-	return &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, now)}
+func (w *world) connector(t testing.TB, clock actor.Clock) *Connector {
+	return &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, actor.OrReal(clock))}
 }
 
 func (w *world) launch(t *testing.T, c *Connector, p sandbox.Practice) launch {
@@ -130,8 +131,8 @@ func TestStateCannotFinishAnotherPractice(t *testing.T) {
 func TestCodeAfterTheStateExpiredIsRefused(t *testing.T) {
 	t.Parallel()
 	w := newWorld(t, sandbox.Options{})
-	clock := &skewClock{}
-	c := w.connector(t, clock.Now)
+	clock := newClock()
+	c := w.connector(t, clock)
 	ps := w.sb.Practices()
 	late, inTime := w.launch(t, c, ps[0]), w.launch(t, c, ps[1])
 	clock.Advance(smart.StateTTL - time.Second)

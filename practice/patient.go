@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 )
 
 // The actor's part in keeping every request and answer to the connected patient: it reads the
@@ -33,11 +35,11 @@ func (r *run) knowsCapability(m *fetchMsg) bool {
 		return true
 	}
 	if _, err := m.req.url(r.meta.FHIRBaseURL, limits{patient: r.meta.PatientID}); !errors.Is(err, errNoCapability) {
-		m.reply <- fetchReply{err: err}
+		m.reply.Send(fetchReply{err: err})
 		return false
 	}
 	if fresh && r.capErr != nil {
-		m.reply <- fetchReply{err: r.capabilityError(r.capErr)}
+		m.reply.Send(fetchReply{err: r.capabilityError(r.capErr)})
 		return false
 	}
 	r.capWaiting = append(r.capWaiting, m)
@@ -45,10 +47,10 @@ func (r *run) knowsCapability(m *fetchMsg) bool {
 		return false
 	}
 	r.capReading = true
-	read := &fetchMsg{ctx: r.ctx, req: Request{Metadata: true}, reply: make(chan fetchReply, 1), first: r.now()}
+	read := &fetchMsg{ctx: r.ctx, req: Request{Metadata: true}, reply: actor.NewReply[fetchReply](), first: r.now()}
 	r.go_(func(ctx context.Context) func(*run) {
 		select {
-		case rep := <-read.reply:
+		case rep := <-read.reply.C():
 			return func(r *run) { r.capabilityRead(rep.err) }
 		case <-ctx.Done():
 			return func(*run) {}
@@ -69,7 +71,7 @@ func (r *run) capabilityRead(err error) {
 	}
 	for _, m := range waiting {
 		if err != nil {
-			m.reply <- fetchReply{err: r.capabilityError(err)}
+			m.reply.Send(fetchReply{err: r.capabilityError(err)})
 			continue
 		}
 		r.fetch(m)

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -63,7 +64,7 @@ func (r *run) refreshed(out refreshResult) {
 			r.log.Warn("practice needs to be connected again", "err", out.err)
 			r.schedule()
 			for _, m := range waiting {
-				m.reply <- fetchReply{err: r.reconnectError()}
+				m.reply.Send(fetchReply{err: r.reconnectError()})
 			}
 			return
 		}
@@ -76,7 +77,7 @@ func (r *run) refreshed(out refreshResult) {
 		r.armTimer(wait)
 		r.log.Warn("refresh failed; will try again", "err", out.err, "retry_in", wait)
 		for _, m := range waiting {
-			m.reply <- fetchReply{err: fmt.Errorf("%q: could not renew the access token: %w", r.meta.Name, out.err)}
+			m.reply.Send(fetchReply{err: fmt.Errorf("%q: could not renew the access token: %w", r.meta.Name, out.err)})
 		}
 		return
 	}
@@ -97,6 +98,7 @@ func (r *run) refreshed(out refreshResult) {
 	}
 	r.meta.TokenExpiry, r.meta.LastRefresh = out.expiry, out.at
 	r.schedule()
+	r.publishRefreshed()
 	for _, m := range waiting {
 		r.fetch(m)
 	}
@@ -128,14 +130,14 @@ type refreshResult struct {
 }
 
 func (j refreshJob) run(ctx context.Context) refreshResult {
-	if err := sleep(ctx, j.delay); err != nil {
+	if err := actor.Sleep(ctx, j.opts.Clock, j.delay); err != nil {
 		return refreshResult{err: err}
 	}
 	// Only one process spends the refresh token; whoever waited finds the work done. A holder
 	// keeps its lease for as long as its work may take, and a lease left by a holder that died
 	// lapses after LeaseTTL, so waiting a little longer than the longer of the two always ends.
 	budget := j.budget()
-	wait, cancel := context.WithTimeout(ctx, max(j.opts.LeaseTTL, budget)*3/2)
+	wait, cancel := j.opts.Clock.WithTimeout(ctx, max(j.opts.LeaseTTL, budget)*3/2)
 	defer cancel()
 	release, abandoned, err := j.opts.Store.AcquireRefreshLease(wait, j.id, j.opts.Holder, j.opts.LeaseTTL)
 	if err != nil {
@@ -144,7 +146,7 @@ func (j refreshJob) run(ctx context.Context) refreshResult {
 	// The work is bounded by the request timeout, not by the lease: cancelling a token request
 	// the practice has already answered would lose the refresh token it rotated. The lease is
 	// renewed while the work runs instead, so no other process starts its own meanwhile.
-	work, cancelWork := context.WithTimeout(ctx, budget)
+	work, cancelWork := j.opts.Clock.WithTimeout(ctx, budget)
 	defer cancelWork()
 	stopRenewing := j.keepLease(work)
 	out := j.leased(work)
@@ -171,13 +173,13 @@ func (j refreshJob) keepLease(ctx context.Context) (stop func()) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		tick := time.NewTicker(j.opts.LeaseTTL / 3)
+		tick := j.opts.Clock.NewTicker(j.opts.LeaseTTL / 3)
 		defer tick.Stop()
 		for {
 			select {
 			case <-ctx.Done():
 				return
-			case <-tick.C:
+			case <-tick.C():
 			}
 			if err := j.opts.Store.RenewRefreshLease(ctx, j.id, j.opts.Holder, j.opts.LeaseTTL); err != nil {
 				if ctx.Err() == nil {
@@ -215,7 +217,7 @@ func (j refreshJob) crashed(step string) bool {
 // refreshedElsewhere adopts the access token another process stored while this one waited.
 func (j refreshJob) refreshedElsewhere(ctx context.Context) (refreshResult, bool) {
 	meta, access, err := loadPractice(ctx, j.opts, j.id)
-	if err != nil || access == "" || access == j.current || !j.opts.Now().Before(meta.TokenExpiry) {
+	if err != nil || access == "" || access == j.current || !j.opts.Clock.Now().Before(meta.TokenExpiry) {
 		return refreshResult{}, false
 	}
 	return refreshResult{access: access, expiry: meta.TokenExpiry, scopes: meta.Scopes, at: meta.LastRefresh, adopted: true}, true
@@ -229,7 +231,7 @@ func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 			return refreshResult{err: fmt.Errorf("fetching the practice's SMART configuration: %w", err)}
 		}
 		out.cfg = cfg
-		if err := j.opts.Store.SaveSMARTConfig(ctx, j.id, cfg.Raw, j.opts.Now()); err != nil {
+		if err := j.opts.Store.SaveSMARTConfig(ctx, j.id, cfg.Raw, j.opts.Clock.Now()); err != nil {
 			j.opts.Logger.Warn("could not cache the SMART configuration", "practice", j.id, "err", err)
 		}
 	}
@@ -279,7 +281,7 @@ func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 	if j.crashed("stored-access") {
 		return refreshResult{err: errCrashed}
 	}
-	now := j.opts.Now()
+	now := j.opts.Clock.Now()
 	if err := j.opts.Store.RecordRefresh(ctx, j.id, tok.Expiry, tok.Scopes, now); err != nil {
 		j.opts.Logger.Warn("could not record the refresh", "practice", j.id, "err", err)
 	}

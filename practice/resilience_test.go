@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -79,9 +80,6 @@ func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
 func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 	t.Parallel()
 	t0 := time.Now()
-	var clk atomic.Int64
-	clk.Store(t0.UnixNano())
-	now := func() time.Time { return time.Unix(0, clk.Load()) }
 	var hits atomic.Int32
 	f := hostileECW(t, map[string]http.HandlerFunc{
 		"Observation/pat-1": func(w http.ResponseWriter, r *http.Request) {
@@ -99,7 +97,7 @@ func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 
 	t.Run("limiter", func(t *testing.T) {
 		// Two a minute: the burst of two goes at once; the third is free 30 s later.
-		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Now, o.RequestsPerMinute = now, 2 })
+		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Clock, o.RequestsPerMinute = actor.NewFake(t0), 2 })
 		for range 2 {
 			if err := fetch(h, "Patient"); err != nil {
 				t.Fatal(err)
@@ -113,7 +111,7 @@ func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 	})
 
 	t.Run("hold after a 429", func(t *testing.T) {
-		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Now = now })
+		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Clock = actor.NewFake(t0) })
 		before := hits.Load()
 		if err := fetch(h, "Observation"); err == nil || !strings.Contains(err.Error(), "accepts requests again at") {
 			t.Fatalf("err = %v", err)
@@ -131,13 +129,13 @@ func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 	t.Run("hold met by a refresh", func(t *testing.T) {
 		// The token expires 5 minutes in, inside a 10-minute hold: the renewal must wait for the
 		// hold, so the caller is told when instead of being held for it.
-		h := startActor(t, f, t0.Add(5*time.Minute), func(o *Options) { o.Now = now })
+		clk := actor.NewFake(t0)
+		h := startActor(t, f, t0.Add(5*time.Minute), func(o *Options) { o.Clock = clk })
 		if err := fetch(h, "Observation"); err == nil {
 			t.Fatal("the 429 went unnoticed")
 		}
 		hl, _ := h.actor.Health(context.Background())
-		clk.Store(t0.Add(6 * time.Minute).UnixNano())
-		defer clk.Store(t0.UnixNano())
+		clk.Set(t0.Add(6 * time.Minute))
 		tokens := h.ecw.tokenCalls.Load()
 		err := fetch(h, "Patient")
 		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "accepts requests again at "+clock(hl.RateLimitedUntil)) {
@@ -151,10 +149,11 @@ func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 
 func TestCircuitOpensAndClosesAgain(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sandbox.Options{})
+	clk := newClock()
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
 	a := w.serve(t, id, func(o *Options) {
-		o.MaxRetries, o.BreakerFailures, o.BreakerCooldown = -1, 3, 100*time.Millisecond
+		o.MaxRetries, o.BreakerFailures, o.BreakerCooldown = -1, 3, 30*time.Second
 	})
 	ctx := context.Background()
 	w.sb.SetFaults(p.Code, sandbox.Faults{Unavailable: true})
@@ -176,10 +175,14 @@ func TestCircuitOpensAndClosesAgain(t *testing.T) {
 		t.Fatalf("health = %+v", h)
 	}
 	w.sb.SetFaults(p.Code, sandbox.Faults{})
-	eventually(t, "the half-open probe closes the circuit", func() bool {
-		_, err := a.Fetch(ctx, patientRead(p))
-		return err == nil
-	})
+	clk.Advance(29 * time.Second)
+	if _, err := a.Fetch(ctx, patientRead(p)); !errors.Is(err, ErrCircuitOpen) {
+		t.Fatalf("a second before the cooldown ends: %v", err)
+	}
+	clk.Advance(time.Second)
+	if _, err := a.Fetch(ctx, patientRead(p)); err != nil { // the half-open probe closes the circuit
+		t.Fatalf("the probe after the cooldown: %v", err)
+	}
 	if h, _ := a.Health(ctx); h.Breaker != "closed" || h.State != StateReady {
 		t.Fatalf("after recovery: %+v", h)
 	}
@@ -187,12 +190,22 @@ func TestCircuitOpensAndClosesAgain(t *testing.T) {
 
 func TestHangingPracticeTimesOut(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sandbox.Options{})
+	clk := newClock()
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
 	a := w.serve(t, id, func(o *Options) { o.RequestTimeout, o.MaxRetries = 50*time.Millisecond, -1 })
 	w.sb.SetFaults(p.Code, sandbox.Faults{Hang: true})
-	_, err := a.Fetch(context.Background(), patientRead(p))
-	if err == nil || !strings.Contains(err.Error(), "no answer within 50ms") {
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.Fetch(context.Background(), patientRead(p))
+		done <- err
+	}()
+	// The refresh timer and the request's deadline are armed: the request is out.
+	if err := clk.WaitTimers(context.Background(), 2); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(50 * time.Millisecond)
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "no answer within 50ms") {
 		t.Fatalf("err = %v", err)
 	}
 }
@@ -222,8 +235,8 @@ func (s *secretsThatFail) Get(id string, k vault.SecretKind) (string, error) {
 // uses it for the next refresh, and stores it once the keychain takes it again.
 func TestKeychainRefusingATokenLosesNothing(t *testing.T) {
 	t.Parallel()
-	clk := &skewClock{}
-	w := newWorld(t, sandbox.Options{Now: clk.Now})
+	clk := newClock()
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
 	flaky := &secretsThatFail{Secrets: w.secrets}
 	a := w.serve(t, id, func(o *Options) { o.Secrets = flaky })
@@ -277,8 +290,8 @@ func TestKeychainUnavailableAtStartIsAClearError(t *testing.T) {
 // lifetimes, single-use refresh tokens: never the same token spent twice, never a reconnect.
 func TestTwoProcessesNeverSpendTheSameRefreshToken(t *testing.T) {
 	t.Parallel()
-	clk := &skewClock{}
-	one := newWorld(t, sandbox.Options{Now: clk.Now, AccessTokenTTL: 10 * time.Second})
+	clk := newClock()
+	one := newWorld(t, sandbox.Options{AccessTokenTTL: 10 * time.Second}, clk)
 	two := one.share(t)
 	id, p := one.connect(t, 0)
 	actors := []*Actor{one.serve(t, id, nil), two.serve(t, id, nil)}

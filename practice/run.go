@@ -13,17 +13,19 @@ import (
 	"github.com/thejerf/suture/v4"
 	"golang.org/x/time/rate"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // run is the state of one Serve call. Only the Serve goroutine touches it, so it needs no lock;
-// the goroutines it starts get snapshots and answer with messages on results.
+// the work it starts gets snapshots and comes back through jobs.
 type run struct {
-	a       *Actor
-	ctx     context.Context
-	log     *slog.Logger
-	results chan func(*run) // work finished by a tracked goroutine, applied in the loop
+	a     *Actor
+	ctx   context.Context
+	log   *slog.Logger
+	clock actor.Clock
+	jobs  *actor.Jobs[*run] // work done off the loop, applied in it
 
 	meta      vault.Practice
 	cfg       *smart.Config
@@ -37,7 +39,7 @@ type run struct {
 	tokenHost string    // the token endpoint's host, from the stored SMART configuration
 	waiting   []*fetchMsg
 	handling  request // the message being handled, answered by stop if handling it panics
-	timer     *time.Timer
+	timer     actor.Timer
 
 	refreshing     bool
 	refreshAt      time.Time // when the refresh under way may send its token request (rate limits)
@@ -63,22 +65,31 @@ type run struct {
 
 	requestableFrom   []byte   // the SMART configuration requestableScopes were chosen from
 	requestableScopes []string // what connecting again would ask for
+
+	published State // the state last published to Options.Events
 }
 
 // Serve runs the actor until ctx ends. It loads the practice from the store and the keychain
 // first; a practice that no longer exists stops the actor for good.
-func (a *Actor) Serve(ctx context.Context) error {
+func (a *Actor) Serve(ctx context.Context) (err error) {
 	o := a.opts
+	// The run's work ends with it, a panic included, so none waits on a loop that is gone.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	r := &run{
 		a:       a,
 		ctx:     ctx,
 		log:     a.log,
-		results: make(chan func(*run)),
+		clock:   o.Clock,
+		jobs:    actor.NewJobs[*run](ctx),
 		limiter: rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), o.RequestsPerMinute),
 	}
+	// The breaker counts failures and runs the half-open probe; how long it stays open is kept
+	// here, on the actor's clock (gobreaker reads the wall clock): it may half-open at once, and
+	// the actor asks it only once openUntil has passed.
 	r.breaker = gobreaker.NewTwoStepCircuitBreaker[struct{}](gobreaker.Settings{
 		Name:        a.id,
-		Timeout:     o.BreakerCooldown,
+		Timeout:     time.Nanosecond,
 		ReadyToTrip: func(c gobreaker.Counts) bool { return int(c.ConsecutiveFailures) >= o.BreakerFailures },
 		IsExcluded:  func(err error) bool { return errors.Is(err, errRedirectRefused) },
 		// Called from Allow and done, which run only in this loop.
@@ -91,6 +102,14 @@ func (a *Actor) Serve(ctx context.Context) error {
 	})
 	r.health.Restarts = a.restarts
 	a.restarts++
+	// A practice removed from the store is gone for good: its callers hear so at once. After any
+	// other stop the supervisor restarts the loop, and new callers wait for it as for a busy actor
+	// (those the stopped run owed an answer were answered by stop).
+	defer func() {
+		if errors.Is(err, suture.ErrDoNotRestart) {
+			a.box.Close(fmt.Errorf("%w: %w", ErrStopped, err))
+		}
+	}()
 	defer r.stop()
 
 	if err := r.load(ctx); err != nil {
@@ -100,20 +119,23 @@ func (a *Actor) Serve(ctx context.Context) error {
 		return err
 	}
 	r.schedule()
+	a.box.Up()
+	r.publish()
 	for {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case m := <-a.inbox:
+		case m := <-a.box.Receive():
 			r.handling = m
 			r.handle(m)
 			r.handling = nil
-		case apply := <-r.results:
+		case apply := <-r.jobs.Results():
 			apply(r)
 		case <-r.timerC():
 			r.timer = nil
 			r.startRefresh("access token about to expire")
 		}
+		r.publish()
 	}
 }
 
@@ -125,10 +147,10 @@ func (r *run) stop() {
 	}
 	failed := fmt.Errorf("%w: the practice's actor stopped or failed and restarts; try again", ErrStopped)
 	if m, ok := r.handling.(*fetchMsg); ok {
-		m.reply <- fetchReply{err: failed}
+		m.reply.Send(fetchReply{err: failed})
 	}
 	for _, m := range append(r.waiting, r.capWaiting...) {
-		m.reply <- fetchReply{err: failed}
+		m.reply.Send(fetchReply{err: failed})
 	}
 	r.waiting, r.capWaiting = nil, nil
 }
@@ -141,22 +163,22 @@ func (r *run) handle(m request) {
 		}
 		r.fetch(m)
 	case *infoMsg:
-		m.reply <- Info{
+		m.reply.Send(Info{
 			ID: r.meta.ID, Name: r.meta.Name, FHIRBaseURL: r.meta.FHIRBaseURL,
 			PatientID: r.meta.PatientID, Scopes: r.meta.Scopes, TokenExpiry: r.expiry,
 			State: r.currentState(), Requestable: r.requestable(),
-		}
+		})
 	case *healthMsg:
-		m.reply <- r.snapshot()
+		m.reply.Send(r.snapshot())
 	case reloadMsg:
 		r.go_(func(ctx context.Context) func(*run) {
 			meta, access, err := loadPractice(ctx, r.a.opts, r.a.id)
-			return func(r *run) { r.adopt(meta, access, err) }
-		})
+			return func(r *run) { r.adopt(meta, access, err); m.reply.Send(struct{}{}) }
+		}, func() { m.reply.Send(struct{}{}) })
 	}
 }
 
-func (r *run) now() time.Time { return r.a.opts.Now() }
+func (r *run) now() time.Time { return r.clock.Now() }
 
 // requestable is what connecting again would ask for: the scopes chosen from the practice's
 // SMART configuration, the stale cached copy included (its scopes rarely change).
@@ -182,7 +204,7 @@ func (r *run) timerC() <-chan time.Time {
 	if r.timer == nil {
 		return nil
 	}
-	return r.timer.C
+	return r.timer.C()
 }
 
 // schedule arms the proactive refresh for RefreshBefore ahead of expiry, or half-way through a
@@ -217,26 +239,22 @@ func (r *run) armTimer(d time.Duration) {
 		r.timer = nil
 	}
 	if d >= 0 {
-		r.timer = time.NewTimer(d)
+		r.timer = r.clock.NewTimer(d)
 	}
 }
 
-// go_ runs work in a goroutine tied to this run; its result is applied in the loop. When the run
-// has ended first, orphan (if not nil) is called instead, so that work owing a caller an answer
-// still gives one.
+// go_ runs work off the loop; its result is applied in the loop. When the run has ended first,
+// orphan (if not nil) is called instead, so that work owing a caller an answer still gives one.
 func (r *run) go_(work func(ctx context.Context) func(*run), orphan ...func()) {
-	r.health.InFlight++
-	go func() {
-		apply := work(r.ctx)
-		select {
-		case r.results <- func(r *run) { r.health.InFlight--; apply(r) }:
-		case <-r.ctx.Done():
-			for _, f := range orphan {
-				f()
-			}
-		}
-	}()
+	var o func()
+	if len(orphan) > 0 {
+		o = orphan[0]
+	}
+	r.jobs.Go(work, o)
 }
+
+// circuitOpen reports whether the circuit refuses calls now, on the actor's clock.
+func (r *run) circuitOpen() bool { return r.now().Before(r.openUntil) }
 
 func (r *run) currentState() State {
 	switch {
@@ -244,7 +262,7 @@ func (r *run) currentState() State {
 		return StateHostNotAllowed
 	case r.reconnect != nil:
 		return StateNeedsReconnect
-	case r.breaker.State() == gobreaker.StateOpen:
+	case r.circuitOpen():
 		return StateCircuitOpen
 	case r.now().Before(r.holdUntil):
 		return StateRateLimited
@@ -260,6 +278,7 @@ func (r *run) currentState() State {
 
 func (r *run) snapshot() Health {
 	h := r.health
+	h.InFlight = r.jobs.InFlight()
 	h.ID, h.Name, h.FHIRBaseURL = r.meta.ID, r.meta.Name, r.meta.FHIRBaseURL
 	h.ConnectedVia, h.TokenHost = r.meta.ConnectedVia, r.tokenHost
 	h.State = r.currentState()
@@ -274,6 +293,9 @@ func (r *run) snapshot() Health {
 		h.RateLimitedUntil = r.holdUntil
 	}
 	h.Breaker = r.breaker.State().String()
+	if r.circuitOpen() {
+		h.Breaker = gobreaker.StateOpen.String()
+	}
 	c := r.breaker.Counts()
 	h.BreakerFailures = int(c.ConsecutiveFailures)
 	if h.Breaker == "open" {

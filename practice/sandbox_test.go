@@ -5,7 +5,6 @@ import (
 	"crypto/tls"
 	"net/http"
 	"path/filepath"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -24,25 +23,30 @@ type world struct {
 	opts    Options
 }
 
-// newWorld starts a sandbox; so.Now, when set, is the clock of the sandbox, the token client and
-// the actors alike, so a test can move time for all of them.
-func newWorld(t testing.TB, so sandbox.Options) *world {
+// newWorld starts a sandbox; clock, when given, is the clock of the sandbox, the token client
+// and the actors alike, so a test can move time for all of them (the wall clock otherwise).
+func newWorld(t testing.TB, so sandbox.Options, clock ...actor.Clock) *world {
 	t.Helper()
+	c := actor.Real
+	if len(clock) > 0 {
+		c = clock[0]
+	}
+	so.Now = c.Now
 	sb, err := sandbox.Start(so)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
 	w := newProcess(t, sb, filepath.Join(t.TempDir(), "tokens.db"), vault.NewMemory())
-	w.setClock(so.Now)
+	w.setClock(c)
 	return w
 }
 
 // states runs a sign-ins actor reading now until the test ends, as the tree or healow connect
 // runs one.
-func states(t testing.TB, now func() time.Time) *smart.States {
+func states(t testing.TB, clock actor.Clock) *smart.States {
 	t.Helper()
-	s := smart.NewStates(actor.NowFunc(now))
+	s := smart.NewStates(clock)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Serve(ctx); close(done) }()
@@ -50,17 +54,17 @@ func states(t testing.TB, now func() time.Time) *smart.States {
 	return s
 }
 
-func (w *world) setClock(now func() time.Time) {
-	w.opts.Now = now
+func (w *world) setClock(clock actor.Clock) {
+	w.opts.Clock = clock
 	oauth := *w.opts.OAuth
-	oauth.Now = now
+	oauth.Now = clock.Now
 	w.opts.OAuth = &oauth
 }
 
 // share opens another "process" on the same store file and keychain.
 func (w *world) share(t testing.TB) *world {
 	o := newProcess(t, w.sb, w.store.Path(), w.secrets)
-	o.setClock(w.opts.Now)
+	o.setClock(w.opts.Clock)
 	return o
 }
 
@@ -83,7 +87,7 @@ func newProcess(t testing.TB, sb *sandbox.Server, path string, secrets vault.Sec
 func (w *world) connect(t testing.TB, i int) (string, sandbox.Practice) {
 	t.Helper()
 	p := w.sb.Practices()[i]
-	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, w.opts.Now), Now: w.opts.Now}
+	conn := &Connector{Store: w.store, Secrets: w.secrets, OAuth: w.opts.OAuth, States: states(t, w.opts.Clock), Now: w.opts.Clock.Now}
 	ctx := context.Background()
 	auth, err := conn.Begin(ctx, p.Name, p.BaseURL)
 	if err != nil {
@@ -115,22 +119,7 @@ func (w *world) serve(t testing.TB, id string, tweak func(*Options)) *Actor {
 	return a
 }
 
-// eventually polls cond until it holds or five seconds pass.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("never: %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func patientRead(p sandbox.Practice) Request { return Request{Resource: "Patient", ID: p.PatientID} }
 
-// skewClock is a clock a test moves forward.
-type skewClock struct{ skew atomic.Int64 }
-
-func (c *skewClock) Now() time.Time          { return time.Now().Add(time.Duration(c.skew.Load())) }
-func (c *skewClock) Advance(d time.Duration) { c.skew.Add(int64(d)) }
+// newClock is a fake clock that reads the wall clock's time now and moves when the test moves it.
+func newClock() *actor.Fake { return actor.NewFake(time.Now()) }

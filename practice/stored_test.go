@@ -39,8 +39,8 @@ func (k *keptSecrets) all() []string {
 // it.
 func TestStoreHoldsNoSecretThroughRefreshesAndRemoval(t *testing.T) {
 	t.Parallel()
-	clock := &skewClock{}
-	w := newWorld(t, sandbox.Options{Now: clock.Now})
+	clock := newClock()
+	w := newWorld(t, sandbox.Options{}, clock)
 	kept := &keptSecrets{Secrets: w.secrets}
 	w.secrets, w.opts.Secrets = kept, kept
 	rec := &wire{next: w.opts.HTTP.Transport}

@@ -87,12 +87,17 @@ func (r *Registry) CompleteConnect(ctx context.Context, input, state string) (pr
 }
 
 // Sync reads the store now instead of at the next poll.
+//
+// It returns once the registry serves what the store holds and every actor whose row changed
+// has taken the news (Reload), so that what a caller does next meets the new state.
 func (r *Registry) Sync(ctx context.Context) error {
 	m, err := r.read(ctx, -1)
 	if err != nil {
 		return err
 	}
-	return r.box.Send(ctx, m)
+	m.applied = actor.NewReply[struct{}]()
+	_, err = actor.Ask(ctx, r.box, regMsg(m), m.applied)
+	return err
 }
 
 // downError says why the registry is down, given why its Serve returned, and what to do. Callers

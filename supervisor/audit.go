@@ -2,10 +2,12 @@ package supervisor
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -39,21 +41,32 @@ func (r *Registry) RecordAccess(a Access) {
 	if r.audit == nil {
 		return
 	}
-	row := vault.Access{At: r.audit.now(), PID: os.Getpid(), PracticeID: a.PracticeID, Tool: a.Tool,
+	row := vault.Access{At: r.audit.clock.Now(), PID: os.Getpid(), PracticeID: a.PracticeID, Tool: a.Tool,
 		ResourceType: a.ResourceType, Resources: a.Resources, Withheld: a.Withheld, Outcome: a.Outcome}
 	select {
 	case r.audit.rows <- row:
 		return
 	default:
 	}
-	t := time.NewTimer(auditWait)
+	t := r.audit.clock.NewTimer(auditWait)
 	defer t.Stop()
 	select {
 	case r.audit.rows <- row:
-	case <-t.C:
+	case <-t.C():
 		r.audit.log.Warn("the audit trail is not being written (is the store locked?); a row was dropped",
 			"practice", a.PracticeID, "tool", a.Tool)
 	}
+}
+
+// FlushAudit returns once every row recorded so far is in the store (and, on a server that just
+// started, once the old rows are pruned).
+func (r *Registry) FlushAudit(ctx context.Context) error {
+	if r.audit == nil {
+		return nil
+	}
+	done := actor.NewReply[struct{}]()
+	_, err := actor.Ask(ctx, r.audit.flushes, done, done)
+	return err
 }
 
 // auditor writes the audit trail and prunes it.
@@ -61,24 +74,31 @@ type auditor struct {
 	store     *vault.Store
 	rows      chan vault.Access
 	retention time.Duration
-	now       func() time.Time
+	clock     actor.Clock
 	log       *slog.Logger
+	flushes   *actor.Mailbox[*actor.Reply[struct{}]]
 }
 
 func (a *auditor) String() string { return "audit" }
 
 func (a *auditor) Serve(ctx context.Context) error {
 	a.prune(ctx)
-	daily := time.NewTicker(24 * time.Hour)
+	daily := a.clock.NewTicker(24 * time.Hour)
 	defer daily.Stop()
+	a.flushes.Up()
+	defer a.flushes.Down(errors.New("the audit trail's writer is not running"))
 	for {
 		select {
+		case done := <-a.flushes.Receive():
+			for a.writeBatch(ctx, nil) > 0 {
+			}
+			done.Send(struct{}{})
 		case <-ctx.Done():
 			// The rows already taken must reach the store although we are stopping.
 			for a.writeBatch(ctx, nil) > 0 {
 			}
 			return ctx.Err()
-		case <-daily.C:
+		case <-daily.C():
 			a.prune(ctx)
 		case row := <-a.rows:
 			a.writeBatch(ctx, &row)
@@ -115,7 +135,7 @@ func (a *auditor) writeBatch(ctx context.Context, first *vault.Access) int {
 }
 
 func (a *auditor) prune(ctx context.Context) {
-	n, err := a.store.PruneAudit(ctx, a.now().Add(-a.retention))
+	n, err := a.store.PruneAudit(ctx, a.clock.Now().Add(-a.retention))
 	switch {
 	case err != nil && ctx.Err() == nil:
 		a.log.Warn("pruning the audit trail failed", "err", err)

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/thejerf/suture/v4"
@@ -82,6 +83,7 @@ type syncMsg struct {
 	unchanged bool
 	fromPoll  bool
 	err       error
+	applied   *actor.Reply[struct{}] // Sync's: answered once every actor heard of its change
 }
 
 func (*lookupMsg) isRegMsg() {}
@@ -162,6 +164,12 @@ func (r *Registry) handle(ctx context.Context, m regMsg) {
 }
 
 func (r *Registry) sync(ctx context.Context, m *syncMsg) {
+	var told sync.WaitGroup
+	defer func() {
+		if m.applied != nil { // off the loop: an actor that is restarting must not hold it up
+			go func() { told.Wait(); m.applied.Send(struct{}{}) }()
+		}
+	}()
 	if m.err != nil {
 		r.log.Warn("reading the store failed", "err", m.err)
 		return
@@ -182,11 +190,11 @@ func (r *Registry) sync(ctx context.Context, m *syncMsg) {
 		}
 		if e.stamp != stamp {
 			e.stamp, e.name = stamp, p.Name
-			go func() { // an actor that is restarting must not hold up the registry
+			told.Go(func() { // an actor that is restarting must not hold up the registry
 				ctx, cancel := r.clock.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
 				_ = e.actor.Reload(ctx)
-			}()
+			})
 		}
 	}
 	for id, e := range r.entries {

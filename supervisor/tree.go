@@ -5,6 +5,7 @@
 package supervisor
 
 import (
+	"cmp"
 	"context"
 	"log/slog"
 	"os"
@@ -56,6 +57,24 @@ type Tree struct {
 	root     *suture.Supervisor
 	Registry *Registry
 	Started  time.Time
+	// Events carries every practice's state changes (refreshed, degraded, circuit open, needs
+	// reconnect) to whoever subscribes.
+	Events *actor.Bus[practice.Event]
+
+	recorder  *status.Recorder // nil without a store
+	listening chan struct{}    // closed once healow status can reach this process
+}
+
+// Listening is closed once healow status can reach this process (at once without a StatusDir).
+func (t *Tree) Listening() <-chan struct{} { return t.listening }
+
+// RecordStates writes the practices' states that changed to the store now, rather than at the
+// recorder's next look, and returns once they are written.
+func (t *Tree) RecordStates(ctx context.Context) error {
+	if t.recorder == nil {
+		return nil
+	}
+	return t.recorder.Record(ctx)
 }
 
 // New builds the tree. Nothing runs until Serve.
@@ -78,15 +97,18 @@ func New(opts Options) *Tree {
 	if opts.StateEvery == 0 {
 		opts.StateEvery = time.Second
 	}
-	now := opts.Practice.Now
-	if now == nil {
-		now = time.Now
+	// One clock for the tree and its practices; one bus for every practice's events.
+	clock := actor.OrReal(cmp.Or(opts.Clock, opts.Practice.Clock))
+	opts.Clock, opts.Practice.Clock = clock, clock
+	if opts.Practice.Events == nil {
+		opts.Practice.Events = &actor.Bus[practice.Event]{}
 	}
-	hook := eventHook(opts.Logger, time.Now)
+	now := clock.Now
+	hook := eventHook(opts.Logger, now)
 	root := suture.New("healow", suture.Spec{EventHook: hook})
 	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
 	reg := newRegistry(opts, practices)
-	t := &Tree{root: root, Registry: reg, Started: time.Now()}
+	t := &Tree{root: root, Registry: reg, Started: now(), Events: opts.Practice.Events}
 	root.Add(reg)
 	root.Add(practices)
 	if opts.Connector != nil && opts.Connector.States != nil {
@@ -94,14 +116,18 @@ func New(opts Options) *Tree {
 	}
 	if store := opts.Practice.Store; store != nil {
 		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,
-			now: now, log: opts.Logger.With("service", "audit")}
+			clock: clock, log: opts.Logger.With("service", "audit"), flushes: actor.NewMailbox[*actor.Reply[struct{}]]()}
 		root.Add(reg.audit)
-		root.Add(&status.Recorder{Source: statusSource{t}, Store: store, Every: opts.StateEvery, Now: now, Log: opts.Logger})
+		t.recorder = status.NewRecorder(statusSource{t}, store, opts.StateEvery, clock, opts.Practice.Events, opts.Logger)
+		root.Add(t.recorder)
 	}
+	t.listening = make(chan struct{})
 	if opts.StatusDir != "" {
 		root.Add(&status.Listener{Path: status.SocketPath(opts.StatusDir, os.Getpid()),
 			Process: status.Process{PID: os.Getpid(), Started: t.Started, Version: opts.Version},
-			Source:  statusSource{t}, Log: opts.Logger})
+			Source:  statusSource{t}, Log: opts.Logger, Listening: t.listening})
+	} else {
+		close(t.listening)
 	}
 	return t
 }

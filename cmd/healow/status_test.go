@@ -28,7 +28,7 @@ func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice, scrub
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "run")
 	clock := testenv.EarlyInTheMinute()
-	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: clock})
+	env := testenv.Start(t, testenv.Options{StatusDir: dir, Clock: clock})
 	ps := env.Sandbox.Practices()
 	ready := env.Connect(t, ps[0]).ID
 	env.Actor(t, ready)
@@ -36,7 +36,7 @@ func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice, scrub
 	testenv.RateLimit(t, env.Sandbox, ps[1].Code, env.Actor(t, limited), ps[1].PatientID)
 	scrub := scrubber{}.with(ready, "<ready id>").with(limited, "<rate-limited id>").with(dir, "<run>").
 		with(strconv.Itoa(os.Getpid()), "<pid>").with(hostOf(t, env.Sandbox.URL()), "<sandbox>")
-	return env, statusRun{store: env.Store, dir: dir, now: clock}, ps, scrub
+	return env, statusRun{store: env.Store, dir: dir, now: clock.Now}, ps, scrub
 }
 
 var ansi = regexp.MustCompile("\x1b\\[[0-9;]*m")

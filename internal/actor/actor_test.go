@@ -257,3 +257,28 @@ func TestBusNeverBlocksThePublisher(t *testing.T) {
 	var none *Bus[int]
 	none.Publish(5)
 }
+
+// A caller that leaves hands its answer, given before or after, to what gives back its memory.
+func TestAbandonedRepliesAreDropped(t *testing.T) {
+	t.Parallel()
+	var dropped atomic.Int32
+	drop := func(int) { dropped.Add(1) }
+	early := NewReply[int]()
+	early.Send(1)
+	early.Abandon(drop)
+	late := NewReply[int]()
+	late.Abandon(drop)
+	if !late.Send(2) || late.Send(3) {
+		t.Fatal("Send reports the first answer only")
+	}
+	var wg sync.WaitGroup
+	for range 100 { // racing the two ends
+		r := NewReply[int]()
+		wg.Go(func() { r.Send(4) })
+		wg.Go(func() { r.Abandon(drop) })
+	}
+	wg.Wait()
+	if n := dropped.Load(); n != 102 {
+		t.Fatalf("%d answers dropped, want 102", n)
+	}
+}

@@ -69,37 +69,46 @@ func (f *Fake) WithTimeout(ctx context.Context, d time.Duration) (context.Contex
 	}
 }
 
-// Advance moves the fake time forward by d, firing every timer whose time comes, in order.
+// Advance moves the fake time forward by d at once, then fires every timer and ticker that came
+// due, in time order, each with the time it was due. Code that reacts to them sees the new time:
+// a timer it arms now is due after it, so a jump of two hours does not also expire the deadlines
+// of the work a timer set off, as it would if time crept. A ticker fires once however many of
+// its periods passed (like time.Ticker, a slow reader misses ticks) and goes on from there.
 func (f *Fake) Advance(d time.Duration) {
 	f.advance.Lock()
 	defer f.advance.Unlock()
 	f.mu.Lock()
 	end := f.now.Add(d)
-	f.mu.Unlock()
-	for {
-		f.mu.Lock()
-		sort.Slice(f.timers, func(i, j int) bool { return f.timers[i].when.Before(f.timers[j].when) })
-		if len(f.timers) == 0 || f.timers[0].when.After(end) {
-			f.now = end
-			f.mu.Unlock()
-			return
+	f.now = end
+	sort.Slice(f.timers, func(i, j int) bool { return f.timers[i].when.Before(f.timers[j].when) })
+	var due []firing
+	kept := f.timers[:0]
+	for _, t := range f.timers {
+		if t.when.After(end) {
+			kept = append(kept, t)
+			continue
 		}
-		t := f.timers[0]
-		f.timers = f.timers[1:]
-		if t.when.After(f.now) {
-			f.now = t.when
-		}
+		due = append(due, firing{t, t.when})
 		if t.period > 0 {
-			t.when = t.when.Add(t.period)
-			f.timers = append(f.timers, t)
-		}
-		now := f.now
-		f.mu.Unlock()
-		select {
-		case t.c <- now:
-		default: // like time.Ticker, a slow reader misses ticks
+			for !t.when.After(end) {
+				t.when = t.when.Add(t.period)
+			}
+			kept = append(kept, t)
 		}
 	}
+	f.timers = kept
+	f.mu.Unlock()
+	for _, x := range due {
+		select {
+		case x.t.c <- x.at:
+		default: // a slow reader misses it, as with time.Ticker
+		}
+	}
+}
+
+type firing struct {
+	t  *fakeTimer
+	at time.Time
 }
 
 // Set moves the fake time to t (forward only), firing what comes due.

@@ -36,9 +36,9 @@ type Options struct {
 	Sandbox  sandbox.Options
 	Practice practice.Options // Store, Secrets, OAuth and HTTP are filled in
 	Logger   *slog.Logger
-	// Now, when set, is the one clock of the sandbox, the token client and the actors, so a test
-	// can move time for all of them at once.
-	Now func() time.Time
+	// Clock, when set, is the one clock of the sandbox, the token client, the sign-ins, the tree
+	// and the actors, so a test can move time for all of them at once (an *actor.Fake).
+	Clock actor.Clock
 	// StatusDir, when set, makes the tree answer the status protocol there.
 	StatusDir string
 }
@@ -46,9 +46,8 @@ type Options struct {
 // Start runs a sandbox and a tree until the test ends.
 func Start(t testing.TB, o Options) *Env {
 	t.Helper()
-	if o.Now != nil {
-		o.Sandbox.Now, o.Practice.Now = o.Now, o.Now
-	}
+	clock := actor.OrReal(o.Clock)
+	o.Sandbox.Now, o.Practice.Clock = clock.Now, clock
 	sb, err := sandbox.Start(o.Sandbox)
 	if err != nil {
 		t.Fatal(err)
@@ -76,8 +75,8 @@ func Start(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: o.Now, Hosts: hosts}
-	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(actor.NowFunc(o.Now)), Now: o.Now}
+	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: clock.Now, Hosts: hosts}
+	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(clock), Now: clock.Now}
 	po := o.Practice
 	po.Store, po.Secrets, po.OAuth, po.HTTP = store, secrets, oauth, hc
 	if po.Logger == nil {
@@ -89,6 +88,7 @@ func Start(t testing.TB, o Options) *Env {
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
+	<-tree.Listening()
 	return &Env{Sandbox: sb, Store: store, Secrets: secrets, HTTP: hc, Tree: tree, Connector: conn, Logger: o.Logger}
 }
 
@@ -112,28 +112,25 @@ func (e *Env) Connect(t testing.TB, p sandbox.Practice) vault.Practice {
 	return stored
 }
 
-// Actor waits until the registry serves the practice (it polls the store) and returns its actor.
+// Actor has the registry read the store now (it would at its next poll) and returns the
+// practice's actor.
 func (e *Env) Actor(t testing.TB, key string) *practice.Actor {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		a, err := e.Tree.Registry.Lookup(context.Background(), key)
-		if err == nil {
-			return a
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("practice %q never served: %v", key, err)
-		}
-		time.Sleep(5 * time.Millisecond)
+	ctx := context.Background()
+	if err := e.Tree.Registry.Sync(ctx); err != nil {
+		t.Fatal(err)
 	}
+	a, err := e.Tree.Registry.Lookup(ctx, key)
+	if err != nil {
+		t.Fatalf("practice %q is not served: %v", key, err)
+	}
+	return a
 }
 
-// EarlyInTheMinute is a clock a few seconds past the turn of a minute, so that the hold after a
-// 429 (until the minute turns) outlasts the test however loaded the machine is.
-func EarlyInTheMinute() func() time.Time {
-	real := time.Now()
-	skew := time.Minute + 5*time.Second - real.Sub(real.Truncate(time.Minute))
-	return func() time.Time { return time.Now().Add(skew) }
+// EarlyInTheMinute is a fake clock a few seconds past the turn of a minute: the hold after a
+// 429 (until the minute turns) lasts until the test moves the clock.
+func EarlyInTheMinute() *actor.Fake {
+	return actor.NewFake(time.Now().Truncate(time.Minute).Add(time.Minute + 5*time.Second))
 }
 
 // RateLimit makes a's practice answer 429 until the actor says it is rate-limited.

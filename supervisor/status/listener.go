@@ -38,6 +38,9 @@ type Listener struct {
 	Process Process // what every reply says of this process
 	Source  Source
 	Log     *slog.Logger // nil logs nothing
+	// Listening, when set, is closed once the socket first listens.
+	Listening chan struct{}
+	once      sync.Once
 }
 
 func (s *Listener) String() string { return "status" }
@@ -48,6 +51,9 @@ func (s *Listener) Serve(ctx context.Context) error {
 	l, err := listenPrivate(s.Path)
 	if err != nil {
 		return fmt.Errorf("healow status will not see this server: %w: %w", err, suture.ErrDoNotRestart)
+	}
+	if s.Listening != nil {
+		s.once.Do(func() { close(s.Listening) })
 	}
 	return s.serve(ctx, l)
 }

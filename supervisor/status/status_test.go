@@ -8,10 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/practice"
@@ -49,7 +49,7 @@ func byName(rep *status.Reply, name string) status.Practice {
 func TestStatusOverTheSocket(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "run")
-	env := testenv.Start(t, testenv.Options{StatusDir: dir, Now: testenv.EarlyInTheMinute()})
+	env := testenv.Start(t, testenv.Options{StatusDir: dir, Clock: testenv.EarlyInTheMinute()})
 	ps := env.Sandbox.Practices()
 	well, limited := env.Connect(t, ps[0]), env.Connect(t, ps[1])
 	env.Actor(t, well.ID)
@@ -83,37 +83,30 @@ func TestStatusOverTheSocket(t *testing.T) {
 		}
 	}
 	// The store heard the last state too, for when no server runs.
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		known, err := env.Store.KnownStates(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		if known[limited.ID].State == string(practice.StateRateLimited) && known[well.ID].State == string(practice.StateReady) {
-			if known[limited.ID].PID != os.Getpid() {
-				t.Fatalf("known = %+v", known)
-			}
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("the store never heard the states: %+v", known)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if err := env.Tree.RecordStates(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	known, err := env.Store.KnownStates(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if known[limited.ID].State != string(practice.StateRateLimited) || known[well.ID].State != string(practice.StateReady) ||
+		known[limited.ID].PID != os.Getpid() {
+		t.Fatalf("the store heard %+v", known)
 	}
 }
 
 // A practice whose grant was revoked shows as needing a reconnect, with the command to run.
 func TestStatusOfARevokedGrant(t *testing.T) {
 	t.Parallel()
-	var skew atomic.Int64
-	now := func() time.Time { return time.Now().Add(time.Duration(skew.Load())) }
+	clock := actor.NewFake(time.Now())
 	dir := filepath.Join(t.TempDir(), "run")
-	env := testenv.Start(t, testenv.Options{Now: now, StatusDir: dir})
+	env := testenv.Start(t, testenv.Options{Clock: clock, StatusDir: dir})
 	p := env.Sandbox.Practices()[0]
 	stored := env.Connect(t, p)
 	a := env.Actor(t, stored.ID)
 	env.Sandbox.SetFaults(p.Code, sandbox.Faults{RevokeRefresh: true})
-	skew.Store(int64(2 * time.Hour)) // the access token has expired
+	clock.Advance(2 * time.Hour) // the access token has expired
 	if _, err := a.Fetch(context.Background(), practice.Request{Resource: "Patient", ID: p.PatientID}); !errors.Is(err, practice.ErrNeedsReconnect) {
 		t.Fatalf("fetch: %v", err)
 	}
@@ -168,16 +161,7 @@ func TestStatusSocketIsPrivateAndGoesAway(t *testing.T) {
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
 	path := status.SocketPath(dir, os.Getpid())
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		if _, err := os.Stat(path); err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("no socket")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	<-tree.Listening()
 	for p, want := range map[string]os.FileMode{dir: 0o700, path: 0o600} {
 		fi, err := os.Stat(p)
 		if err != nil || fi.Mode().Perm() != want {
