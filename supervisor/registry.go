@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/thejerf/suture/v4"
@@ -45,6 +44,8 @@ type entry struct {
 	token suture.ServiceToken
 	name  string
 	stamp string // changes when the stored row changes
+
+	reloaded chan struct{} // closed once the actor has taken its latest reload; nil before any
 }
 
 func newRegistry(opts Options, practices *suture.Supervisor) *Registry {
@@ -164,11 +165,24 @@ func (r *Registry) handle(ctx context.Context, m regMsg) {
 }
 
 func (r *Registry) sync(ctx context.Context, m *syncMsg) {
-	var told sync.WaitGroup
 	defer func() {
-		if m.applied != nil { // off the loop: an actor that is restarting must not hold it up
-			go func() { told.Wait(); m.applied.Send(struct{}{}) }()
+		if m.applied == nil {
+			return
 		}
+		// Every reload under way, this sync's or an earlier poll's, before Sync returns; waited
+		// for off the loop, since an actor that is restarting must not hold it up.
+		var pending []chan struct{}
+		for _, e := range r.entries {
+			if e.reloaded != nil {
+				pending = append(pending, e.reloaded)
+			}
+		}
+		go func() {
+			for _, c := range pending {
+				<-c
+			}
+			m.applied.Send(struct{}{})
+		}()
 	}()
 	if m.err != nil {
 		r.log.Warn("reading the store failed", "err", m.err)
@@ -190,11 +204,14 @@ func (r *Registry) sync(ctx context.Context, m *syncMsg) {
 		}
 		if e.stamp != stamp {
 			e.stamp, e.name = stamp, p.Name
-			told.Go(func() { // an actor that is restarting must not hold up the registry
+			done := make(chan struct{})
+			e.reloaded = done
+			go func() { // an actor that is restarting must not hold up the registry
+				defer close(done)
 				ctx, cancel := r.clock.WithTimeout(ctx, 30*time.Second)
 				defer cancel()
 				_ = e.actor.Reload(ctx)
-			})
+			}()
 		}
 	}
 	for id, e := range r.entries {
