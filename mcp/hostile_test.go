@@ -18,6 +18,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testnet"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
@@ -113,16 +114,8 @@ func (r *rogue) token(w http.ResponseWriter, req *http.Request) {
 
 // ecwCapability declares the search parameters eCW's CapabilityStatement does.
 var ecwCapability = func() []byte {
-	params := map[string][]string{
-		"Patient": {"_id", "name"}, "Observation": {"_id", "category", "code", "date", "patient", "status"},
-		"Condition": {"_id", "category", "patient"}, "DiagnosticReport": {"_id", "category", "code", "date", "patient"},
-		"DocumentReference": {"_id", "category", "date", "patient", "type"}, "MedicationRequest": {"_id", "intent", "patient", "status"},
-		"Encounter": {"_id", "date", "patient"}, "Immunization": {"_id", "date", "patient"}, "Procedure": {"_id", "date", "patient"},
-		"AllergyIntolerance": {"_id", "clinical-status", "patient"}, "CarePlan": {"_id", "category", "patient"},
-		"CareTeam": {"_id", "patient", "status"}, "Goal": {"_id", "patient"}, "Coverage": {"_id", "patient"},
-		"Device": {"_id", "patient", "type"}, "ServiceRequest": {"_id", "code", "patient"}, "Provenance": {"_id"},
-		"Practitioner": {"_id", "name"},
-	}
+	params := sandbox.SearchParams()
+	params["Practitioner"] = []string{"_id", "name"}
 	var res []map[string]any
 	for typ, names := range params {
 		var sp []map[string]string

@@ -7,33 +7,19 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
 // ecwSearchParams are the search parameters eCW's CapabilityStatement declares (see
-// ../shared/ecw-facts.md): Claim, Provenance and the rest have none that names the patient.
-var ecwSearchParams = map[string][]string{
-	"Patient":            {"_id", "birthdate", "family", "gender", "given", "identifier", "name", "phone"},
-	"Observation":        {"_id", "_since", "category", "code", "date", "encounter", "identifier", "patient", "status"},
-	"Condition":          {"_id", "category", "encounter", "onset-date", "patient"},
-	"DiagnosticReport":   {"_id", "category", "code", "date", "encounter", "patient", "status"},
-	"DocumentReference":  {"_id", "category", "contenttype", "date", "encounter", "patient", "type"},
-	"MedicationRequest":  {"_id", "authoredon", "encounter", "intended-dispenser", "intent", "patient", "status"},
-	"Encounter":          {"_id", "date", "location", "patient", "practitioner"},
-	"Immunization":       {"_id", "date", "encounter", "patient", "status"},
-	"Procedure":          {"_id", "code", "date", "encounter", "patient", "status"},
-	"AllergyIntolerance": {"_id", "clinical-status", "encounter", "patient"},
-	"CarePlan":           {"_id", "category", "encounter", "patient"},
-	"CareTeam":           {"_id", "patient", "status"},
-	"Goal":               {"_id", "encounter", "patient"},
-	"Coverage":           {"_id", "patient"},
-	"Device":             {"_id", "encounter", "patient", "type"},
-	"ServiceRequest":     {"_id", "authored", "category", "code", "occurrence", "patient", "status"},
-	"Provenance":         {"_id"},
-	"Claim":              nil,
-	"Practitioner":       {"_id", "name"},
-	"Organization":       {"_id", "name"},
-}
+// ../shared/ecw-facts.md), as the sandbox declares them: Claim, Provenance and the rest have none
+// that names the patient.
+var ecwSearchParams = func() map[string][]string {
+	p := sandbox.SearchParams()
+	p["Claim"] = nil
+	p["Practitioner"], p["Organization"] = []string{"_id", "name"}, []string{"_id", "name"}
+	return p
+}()
 
 func capabilityOf(params map[string][]string) *capability {
 	c := &capability{searchParams: map[string]map[string]bool{}}

@@ -270,6 +270,28 @@ func (c cli) serve(t *testing.T, client string, stderr io.Writer) *sdk.ClientSes
 	return cs
 }
 
+// serveRaw starts healow serve with its stdin and stdout as pipes, for tests that speak the
+// protocol byte by byte; its stderr goes to the returned log. It is killed when the test ends.
+func (c cli) serveRaw(t *testing.T) (serve *exec.Cmd, stdin io.WriteCloser, stdout io.Reader, log *lockedBuffer) {
+	t.Helper()
+	serve = c.command("serve")
+	stdin, err := serve.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := serve.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	log = &lockedBuffer{}
+	serve.Stderr = log
+	if err := serve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { serve.Process.Kill() })
+	return serve, stdin, out, log
+}
+
 // requireKeychain skips without a Secret Service, unless HEALOW_TEST_KEYCHAIN=1 demands one.
 func requireKeychain(t *testing.T) {
 	t.Helper()

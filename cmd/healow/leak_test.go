@@ -79,21 +79,7 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	}
 
 	// healow serve, every byte of its stdout kept on the way to the client.
-	serve := c.command("serve")
-	stdin, err := serve.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var serveLog lockedBuffer
-	serve.Stderr = &serveLog
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill() })
+	serve, stdin, stdout, serveLog := c.serveRaw(t)
 	var raw lockedBuffer
 	toClient, fromServe := io.Pipe()
 	copied := make(chan struct{})

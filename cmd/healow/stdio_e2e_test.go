@@ -36,23 +36,9 @@ func TestServeAnswersBadLinesAndGoesOn(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	serve := newCLI(t, ctx, append(os.Environ(),
+	serve, stdin, stdout, log := newCLI(t, ctx, append(os.Environ(),
 		"HEALOW_CLIENT_ID="+client.ID, "HEALOW_CLIENT_SECRET="+client.Secret, "HEALOW_REDIRECT_URI="+client.RedirectURIs[0],
-		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"), "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1")).command("serve")
-	stdin, err := serve.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := serve.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var log lockedBuffer
-	serve.Stderr = &log
-	if err := serve.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { serve.Process.Kill() })
+		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"), "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1")).serveRaw(t)
 	var raw lockedBuffer
 	c := testenv.NewRawClient(t, stdin, io.TeeReader(stdout, &raw))
 	c.Initialize()

@@ -82,6 +82,16 @@ var searchParams = map[string][]string{
 	"Provenance":         {"_id"},
 }
 
+// SearchParams returns a copy of the search parameters the sandbox declares, eCW's, by type:
+// tests that fake a practice's CapabilityStatement declare the same.
+func SearchParams() map[string][]string {
+	out := make(map[string][]string, len(searchParams))
+	for t, names := range searchParams {
+		out[t] = append([]string(nil), names...)
+	}
+	return out
+}
+
 func searchParamType(name string) string {
 	switch name {
 	case "patient", "encounter", "location", "practitioner", "intended-dispenser":
