@@ -111,10 +111,12 @@ func (j fetchJob) checked(out fetchResult) fetchResult {
 	}
 	sc, err := screen(j.req, j.base, j.patient, out.resp.Body)
 	if err != nil {
+		out.resp.Release() // the answer goes no further
 		return fetchResult{err: err, sent: out.sent, start: out.start, latency: out.latency, status: out.status}
 	}
-	resp := *out.resp
-	resp.Body, resp.Withheld = sc.body, sc.withheld
-	out.resp, out.attachments = &resp, sc.attachments
+	// In place: the Response carries the memory budget its body holds, given back when it is
+	// released or collected, so a copy would let the original's collection free it early.
+	out.resp.Body, out.resp.Withheld = sc.body, sc.withheld
+	out.attachments = sc.attachments
 	return out
 }
