@@ -49,7 +49,8 @@ func TestRetriesAreBounded(t *testing.T) {
 
 func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sandbox.Options{})
+	clk := actor.NewFake(time.Now().Truncate(time.Minute).Add(time.Minute + 5*time.Second))
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
 	a := w.serve(t, id, func(o *Options) { o.MaxRetryWait = time.Millisecond })
 	w.sb.SetFaults(p.Code, sandbox.Faults{TooManyRequests: true})
@@ -59,7 +60,7 @@ func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 	h, _ := a.Health(ctx)
-	next := time.Now().Truncate(time.Minute).Add(time.Minute)
+	next := clk.Now().Truncate(time.Minute).Add(time.Minute)
 	if h.State != StateRateLimited || h.RateLimitedUntil.Before(next) || h.RateLimitedUntil.After(next.Add(time.Second)) {
 		t.Fatalf("health = %s until %v, want until %v (+ jitter)", h.State, h.RateLimitedUntil, next)
 	}
