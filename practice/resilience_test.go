@@ -15,13 +15,41 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+// passRetries runs fetch while moving clk past the backoff of each retry the actor dispatches
+// (every dispatch after the first), once the retry's wait is armed: the n timers armed before it
+// and its own.
+func passRetries(t *testing.T, clk *actor.Fake, dispatched <-chan Request, fetch func() error) error {
+	t.Helper()
+	armed := clk.Timers()
+	done := make(chan error, 1)
+	go func() { done <- fetch() }()
+	<-dispatched // the first attempt goes at once
+	for {
+		select {
+		case err := <-done:
+			return err
+		case <-dispatched:
+			if err := clk.WaitTimers(context.Background(), armed+1); err != nil {
+				t.Fatal(err)
+			}
+			clk.Advance(5 * time.Second) // the longest backoff
+		}
+	}
+}
+
 func TestBurstOf5xxIsRetriedAway(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sandbox.Options{})
+	clk := newClock()
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
-	a := w.serve(t, id, nil)
+	dispatched := make(chan Request, 8)
+	a := w.serve(t, id, func(o *Options) { o.onDispatch = func(r Request) { dispatched <- r } })
 	w.sb.SetFaults(p.Code, sandbox.Faults{FailNext: 2})
-	if _, err := a.Fetch(context.Background(), patientRead(p)); err != nil {
+	if _, err := a.Health(context.Background()); err != nil { // loaded: its refresh timer is armed
+		t.Fatal(err)
+	}
+	err := passRetries(t, clk, dispatched, func() error { _, err := a.Fetch(context.Background(), patientRead(p)); return err })
+	if err != nil {
 		t.Fatalf("a burst of two 500s was not retried away: %v", err)
 	}
 	h, _ := a.Health(context.Background())
@@ -32,12 +60,17 @@ func TestBurstOf5xxIsRetriedAway(t *testing.T) {
 
 func TestRetriesAreBounded(t *testing.T) {
 	t.Parallel()
-	w := newWorld(t, sandbox.Options{})
+	clk := newClock()
+	w := newWorld(t, sandbox.Options{}, clk)
 	id, p := w.connect(t, 0)
-	a := w.serve(t, id, func(o *Options) { o.MaxRetries = 2 })
+	dispatched := make(chan Request, 8)
+	a := w.serve(t, id, func(o *Options) { o.MaxRetries, o.onDispatch = 2, func(r Request) { dispatched <- r } })
 	w.sb.SetFaults(p.Code, sandbox.Faults{Unavailable: true})
+	if _, err := a.Health(context.Background()); err != nil { // loaded: its refresh timer is armed
+		t.Fatal(err)
+	}
 	before := w.sb.Stats().FHIRRequests
-	_, err := a.Fetch(context.Background(), patientRead(p))
+	err := passRetries(t, clk, dispatched, func() error { _, err := a.Fetch(context.Background(), patientRead(p)); return err })
 	var fe *FHIRError
 	if !errors.As(err, &fe) || fe.Status != 503 {
 		t.Fatalf("err = %v", err)
