@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"regexp"
 	"sync"
 
@@ -39,11 +38,6 @@ type LineTransport struct {
 	MaxLine int
 	// Logger receives a warning for each refused line, saying why, never what it held.
 	Logger *slog.Logger
-}
-
-// NewStdioTransport is the LineTransport `healow serve` uses: stdin and stdout.
-func NewStdioTransport(log *slog.Logger) *LineTransport {
-	return &LineTransport{In: os.Stdin, Out: os.Stdout, Logger: log}
 }
 
 // Connect implements sdk.Transport. It starts reading at once.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"log/slog"
+	"os"
 
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
@@ -46,7 +47,8 @@ func runServe(ctx context.Context, args []string) error {
 
 	log.Info("serving MCP on stdio", "store", store.Path())
 	// Not the SDK's StdioTransport: it ends the session at the first line that is not a message.
-	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, mcp.NewStdioTransport(log))
+	// stdout carries the MCP messages and nothing else.
+	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, &mcp.LineTransport{In: os.Stdin, Out: os.Stdout, Logger: log})
 	cancel()
 	<-treeDone
 	if errors.Is(err, context.Canceled) {
