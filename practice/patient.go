@@ -51,6 +51,9 @@ func (r *run) knowsCapability(m *fetchMsg) bool {
 	r.go_(func(ctx context.Context) func(*run) {
 		select {
 		case rep := <-read.reply.C():
+			// The statement stays cached as r.metadata, outside the memory budget, like any
+			// answer a caller has released: it is small, and one per practice.
+			rep.resp.Release()
 			return func(r *run) { r.capabilityRead(rep.err) }
 		case <-ctx.Done():
 			return func(*run) {}
