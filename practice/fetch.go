@@ -185,6 +185,7 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 			r.capability, r.capErr = out.cap, out.capErr
 		}
 		r.learn(out.attachments)
+		r.learnLink(out.next)
 	}
 	m.reply.Send(fetchReply{resp: out.resp, err: out.err})
 }
@@ -253,6 +254,7 @@ type fetchResult struct {
 	cap         *capability // a CapabilityStatement's search parameters, for metadata
 	capErr      error
 	attachments []string // Binary URLs the patient's records in the answer hold
+	next        string   // the answer's next link
 }
 
 var errBodyTooLarge = errors.New("answer too large")

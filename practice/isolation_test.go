@@ -220,3 +220,37 @@ func TestSearchesWaitForTheCapabilityStatement(t *testing.T) {
 		t.Fatalf("%d requests; want only the metadata", n)
 	}
 }
+
+// A server may drop the patient from the next links it hands out: the actor follows a link its
+// own checked answer gave, and refuses the same link made up by a caller.
+func TestTheServersOwnNextLinksAreFollowed(t *testing.T) {
+	t.Parallel()
+	h, _ := startLeaky(t, func(s *fhirfake.Server) {
+		s.Answer = func(w http.ResponseWriter, r *http.Request) bool {
+			if !strings.HasSuffix(r.URL.Path, "/Observation") {
+				return false
+			}
+			page := r.URL.Query().Get("page")
+			next := ""
+			if page == "" {
+				next = `,"link":[{"relation":"next","url":"https://` + r.Host + `/fhir/r4/TEST/Observation?page=2"}]`
+			}
+			w.Write([]byte(`{"resourceType":"Bundle","type":"searchset"` + next + `,"entry":[` +
+				`{"resource":{"resourceType":"Observation","id":"o` + page + `","subject":{"reference":"Patient/pat-1"}}}]}`))
+			return true
+		}
+	})
+	ctx := context.Background()
+	link := h.ecw.base() + "/Observation?page=2"
+	if _, err := h.actor.Fetch(ctx, Request{Next: link}); !errors.Is(err, ErrNotThisPatient) {
+		t.Fatalf("a made-up link that searches without the patient: %v", err)
+	}
+	first, err := h.actor.Fetch(ctx, Request{Resource: "Observation"})
+	if err != nil || !strings.Contains(string(first.Body), "page=2") {
+		t.Fatalf("first page: %v", err)
+	}
+	second, err := h.actor.Fetch(ctx, Request{Next: link})
+	if err != nil || !strings.Contains(string(second.Body), `"id":"o2"`) {
+		t.Fatalf("the server's own next link: %v", err)
+	}
+}

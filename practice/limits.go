@@ -28,6 +28,7 @@ type limits struct {
 	patient string
 	cap     *capability                  // nil until the CapabilityStatement was read
 	known   func(attachment string) bool // an absolute URL inside the base
+	paged   func(link string) bool       // a next link a checked answer of this actor gave
 }
 
 // url resolves r against base (normalised, no trailing slash) for the patient in l. A search of
@@ -46,6 +47,9 @@ func (r Request) url(base string, l limits) (string, error) {
 		u, err := InsideBase(base, r.Next)
 		if err != nil {
 			return "", err
+		}
+		if l.paged != nil && l.paged(u) {
+			return u, nil // the server's own continuation of a search that was limited
 		}
 		return u, l.checkLink(base, u)
 	case r.Attachment != "":
@@ -174,10 +178,12 @@ func patientOf(ref string, bare bool) (string, bool) {
 	return "", false
 }
 
-// checkLink refuses a paging link that would search patient data without the patient: a link
-// to {base}/{Type}?... of such a type must carry one of the type's subject parameters, naming
-// only the connected patient, and the same parameters as any search. Links the server made
-// opaque ({base}?_getpages=...) are followed; their answers are checked like any other.
+// checkLink checks a paging link the actor did not see in an answer (one the model made up, or
+// kept from an earlier session): a link to {base}/{Type}?... of a type that holds patient data
+// must carry one of the type's subject parameters, naming only the connected patient, and the
+// same parameters as any search. Opaque links ({base}?_getpages=...) are followed; their answers
+// are checked like any other. A link an answer gave is the server's own continuation of a
+// search that was limited, and is followed even when it no longer names the patient.
 func (l limits) checkLink(base, link string) error {
 	u, err := url.Parse(link)
 	if err != nil {

@@ -49,7 +49,7 @@ func (r *run) load(ctx context.Context) error {
 // setMeta takes new metadata, its cached SMART configuration included when still fresh.
 func (r *run) setMeta(meta vault.Practice) {
 	if meta.PatientID != r.meta.PatientID {
-		r.attachments = nil // another patient's documents must not open this one's
+		r.attachments, r.links = nil, nil // another patient's documents and pages must not open this one's
 	}
 	r.meta = meta
 	r.fhir = withBasePolicy(r.a.opts.HTTP, meta.FHIRBaseURL)

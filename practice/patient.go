@@ -17,12 +17,17 @@ import (
 // attachment forgotten that way is found again among the patient's documents.
 const maxAttachments = 10000
 
+// maxLinks bounds the set of paging links the actor has seen, likewise.
+const maxLinks = 1000
+
 func (r Request) isSearch() bool {
 	return !r.Metadata && r.Next == "" && r.Attachment == "" && r.ID == "" && r.Resource != ""
 }
 
 func (r *run) limits() limits {
-	return limits{patient: r.meta.PatientID, cap: r.capability, known: func(u string) bool { return r.attachments[u] }}
+	return limits{patient: r.meta.PatientID, cap: r.capability,
+		known: func(u string) bool { return r.attachments[u] },
+		paged: func(u string) bool { return r.links[u] }}
 }
 
 // knowsCapability reports whether a search can be limited now. A search refused whatever the
@@ -86,6 +91,20 @@ func (r *run) capabilityError(err error) error {
 		r.meta.Name, r.meta.FHIRBaseURL, err)
 }
 
+// learnLink remembers the next link of an answer, which the actor then follows as the server's
+// own: a server may drop the patient from its continuation links.
+func (r *run) learnLink(next string) {
+	if next == "" {
+		return
+	}
+	if u, err := InsideBase(r.meta.FHIRBaseURL, next); err == nil {
+		if r.links == nil || len(r.links) >= maxLinks {
+			r.links = make(map[string]bool)
+		}
+		r.links[u] = true
+	}
+}
+
 // learn remembers the attachments the patient's records in an answer hold.
 func (r *run) learn(attachments []string) {
 	if len(attachments) == 0 {
@@ -120,6 +139,6 @@ func (j fetchJob) checked(out fetchResult) fetchResult {
 	// In place: the Response carries the memory budget its body holds, given back when it is
 	// released or collected, so a copy would let the original's collection free it early.
 	out.resp.Body, out.resp.Withheld = sc.body, sc.withheld
-	out.attachments = sc.attachments
+	out.attachments, out.next = sc.attachments, sc.next
 	return out
 }

@@ -55,6 +55,7 @@ type run struct {
 	capWaiting  []*fetchMsg // searches waiting for the CapabilityStatement
 	capReading  bool
 	attachments map[string]bool // Binary URLs the patient's records seen so far hold
+	links       map[string]bool // next links of answers seen so far
 
 	limiter   *rate.Limiter
 	holdUntil time.Time // after a 429: eCW refuses everything until the minute turns

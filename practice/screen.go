@@ -56,6 +56,7 @@ type screened struct {
 	body        []byte
 	withheld    Withheld
 	attachments []string
+	next        string // the Bundle's next link, which the actor will follow as the server's own
 }
 
 // screen checks a 2xx answer against the patient before it leaves the actor. A read of a type
@@ -87,7 +88,9 @@ func screen(req Request, base, patient string, body []byte) (screened, error) {
 			return out, nil
 		}
 	}
-	return screenBundle(searchedType(req, base), base, patient, trimmed, entries)
+	out, err = screenBundle(searchedType(req, base), base, patient, trimmed, entries)
+	out.next = nextLink(top.get("link"))
+	return out, err
 }
 
 func screenRead(req Request, base, patient string, out screened, body []byte) (screened, error) {
@@ -181,6 +184,21 @@ func screenBundle(searched, base, patient string, body []byte, entries []json.Ra
 	}
 	out.body = body
 	return out, nil
+}
+
+// nextLink is the url of a Bundle's link with relation "next", or "".
+func nextLink(raw json.RawMessage) string {
+	var links []struct {
+		Relation string `json:"relation"`
+		URL      string `json:"url"`
+	}
+	json.Unmarshal(raw, &links)
+	for _, l := range links {
+		if l.Relation == "next" {
+			return l.URL
+		}
+	}
+	return ""
 }
 
 // withEntries rewrites a Bundle with its entry list replaced, keeping every other member and
