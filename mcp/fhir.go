@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -128,7 +129,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 	if err != nil {
 		return nil, nil, err
 	}
-	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
+	return textResult(string(p.bundle()), strings.TrimSpace(p.note("_count", asked)+" "+t.healthNote(ctx, a))), nil, nil
 }
 
 // readOne reads one resource and bounds it.
@@ -165,6 +166,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 			out.Note += " Use get_binary to read a Binary's content."
 		}
 	}
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
 	return out, nil
 }
 

@@ -103,6 +103,7 @@ func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, er
 	if q.category != "" {
 		out.Note = strings.TrimSpace(out.Note + " " + t.categoryNote(ctx, a, q))
 	}
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
 	return out, nil
 }
 
