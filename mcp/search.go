@@ -149,6 +149,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
+	progressFrom(ctx).Page(a, resourceOf(req))
 	p, err := readPage(ctx, resp.Body)
 	if err != nil {
 		return nil, 0, err
@@ -175,6 +176,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
 	}
+	progressFrom(ctx).Page(a, resourceOf(req))
 	if p, err = readPage(ctx, resp.Body); err != nil {
 		return nil, 0, err
 	}

@@ -21,7 +21,7 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
 	t := &tools{reg: reg, checks: argChecks{}}
-	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments)
+	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)
