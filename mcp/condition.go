@@ -7,6 +7,7 @@ type conditionIn struct {
 	OnsetFrom string `json:"onset_from,omitempty" jsonschema:"only conditions that began on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
 	OnsetTo   string `json:"onset_to,omitempty" jsonschema:"only conditions that began on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
 	Encounter string `json:"encounter,omitempty" jsonschema:"only diagnoses made at this visit: an Encounter id or Encounter/<id>"`
+	Name      string `json:"name,omitempty" jsonschema:"only conditions whose name holds these words, e.g. diabetes"`
 	paging
 }
 
@@ -23,6 +24,7 @@ func (t *tools) addCondition(s *sdk.Server) {
 			q.friendlyCategory("category", in.Category)
 			q.dates("onset-date", "onset_from", in.OnsetFrom, "onset_to", in.OnsetTo)
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)
+			q.byName("name", in.Name, false)
 		},
 	})
 	addSearch(t, s, searchTool[problemsIn]{

@@ -131,6 +131,49 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
 }
 
+// fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
+// once with _count set to what fit, so that its next link continues right after the last entry
+// shown and nothing is skipped; it reports that page size as asked. A page reached through a
+// next link cannot be re-asked that way (its link is the server's), nor one from a practice that
+// ignores _count (it sent more matches than asked), so their notes say what was left out.
+func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
+	resp, err := t.fetch(ctx, a, req)
+	if err != nil {
+		return nil, 0, t.explainFetch(ctx, a, tg, err)
+	}
+	p, err := readPage(ctx, resp.Body)
+	if err != nil {
+		return nil, 0, err
+	}
+	p.withheld = resp.Withheld
+	fit := p.matchesKept()
+	if !p.cut() || req.Next != "" || fit == 0 {
+		return p, 0, nil
+	}
+	// A practice that sent more matches than the page size asked ignores it: asking again with a
+	// smaller one would fetch as much again, for nothing.
+	if asked, err := strconv.Atoi(req.Params.Get("_count")); err == nil && p.matches() > asked {
+		p.countIgnored = asked
+		return p, 0, nil
+	}
+	resp.Release() // done with: its budget goes to the page asked again
+	again := req
+	again.Params = url.Values{}
+	for k, v := range req.Params {
+		again.Params[k] = v
+	}
+	again.Params.Set("_count", strconv.Itoa(fit))
+	resp, err = t.fetch(ctx, a, again)
+	if err != nil {
+		return nil, 0, t.explainFetch(ctx, a, tg, err)
+	}
+	if p, err = readPage(ctx, resp.Body); err != nil {
+		return nil, 0, err
+	}
+	p.withheld = resp.Withheld
+	return p, fit, nil
+}
+
 // readOne reads one resource and bounds it.
 func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req practice.Request) (resourceOut, error) {
 	resp, err := t.fetch(ctx, a, req)

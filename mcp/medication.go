@@ -9,6 +9,7 @@ type medicationRequestIn struct {
 	AuthoredTo        string `json:"authored_to,omitempty" jsonschema:"only prescriptions written on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
 	Encounter         string `json:"encounter,omitempty" jsonschema:"only prescriptions from this visit: an Encounter id or Encounter/<id>"`
 	IntendedDispenser string `json:"intended_dispenser,omitempty" jsonschema:"only prescriptions sent to this pharmacy: an Organization id or Organization/<id>"`
+	Name              string `json:"name,omitempty" jsonschema:"only drugs whose name holds these words, e.g. metformin"`
 	IncludeMedication bool   `json:"include_medication,omitempty" jsonschema:"also return the Medication resources the prescriptions reference (in included); eCW names some drugs only there"`
 	paging
 }
@@ -25,7 +26,9 @@ func (t *tools) addMedication(s *sdk.Server) {
 			q.dates("authoredon", "authored_from", in.AuthoredFrom, "authored_to", in.AuthoredTo)
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)
 			q.reference("intended-dispenser", "intended_dispenser", "Organization", in.IntendedDispenser)
+			q.byName("name", in.Name, false)
 			if in.IncludeMedication {
+				q.set("include_medication", "true")
 				q.params.Set("_include", "MedicationRequest:medication")
 			}
 		},

@@ -16,6 +16,8 @@ type observationIn struct {
 	Status    string `json:"status,omitempty" jsonschema:"registered, preliminary, final, amended, corrected, cancelled, entered-in-error or unknown; several separated by commas"`
 	Encounter string `json:"encounter,omitempty" jsonschema:"only results from this visit: an Encounter id or Encounter/<id>"`
 	Since     string `json:"since,omitempty" jsonschema:"only results the practice changed since this instant (YYYY-MM-DDThh:mm:ssZ), e.g. to see what is new"`
+	Name      string `json:"name,omitempty" jsonschema:"a test by name instead of code, e.g. cholesterol, a1c, glucose, cbc, metabolic panel, tsh, blood pressure, weight"`
+	Latest    bool   `json:"latest,omitempty" jsonschema:"only the most recent result of each test"`
 	paging
 }
 
@@ -37,6 +39,8 @@ func (t *tools) addObservation(s *sdk.Server) {
 		build: func(in observationIn, q *query) {
 			q.friendlyCategory("category", in.Category)
 			q.token("code", "code", in.Code)
+			q.byName("name", in.Name, true)
+			q.latest = in.Latest
 			q.dates("date", "date_from", in.DateFrom, "date_to", in.DateTo)
 			q.oneOf("status", "status", in.Status, observationStatus)
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)

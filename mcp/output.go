@@ -201,18 +201,26 @@ func (p *page) matchesKept() int {
 // resources returns the kept entries' resources with the given search mode.
 func (p *page) resources(mode string) []json.RawMessage {
 	out := []json.RawMessage{}
-	for i, e := range p.entries[:p.kept] {
+	for i := range p.entries[:p.kept] {
 		if p.modes[i] != mode {
 			continue
 		}
-		var ent struct {
-			Resource json.RawMessage `json:"resource"`
-		}
-		if json.Unmarshal(e, &ent) == nil && len(ent.Resource) > 0 {
-			out = append(out, ent.Resource)
+		if r := p.resource(i); r != nil {
+			out = append(out, r)
 		}
 	}
 	return out
+}
+
+// resource returns entry i's resource, or nil when it has none.
+func (p *page) resource(i int) json.RawMessage {
+	var ent struct {
+		Resource json.RawMessage `json:"resource"`
+	}
+	if json.Unmarshal(p.entries[i], &ent) != nil || len(ent.Resource) == 0 || string(ent.Resource) == "null" {
+		return nil
+	}
+	return ent.Resource
 }
 
 // bundle is the cleaned Bundle with only the kept entries, for fhir_search.

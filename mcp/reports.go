@@ -9,6 +9,8 @@ type diagnosticReportIn struct {
 	DateTo    string `json:"date_to,omitempty" jsonschema:"only reports on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
 	Status    string `json:"status,omitempty" jsonschema:"registered, partial, preliminary, final, amended, corrected, appended, cancelled, entered-in-error or unknown; several separated by commas"`
 	Encounter string `json:"encounter,omitempty" jsonschema:"an Encounter id or Encounter/<id>"`
+	Name      string `json:"name,omitempty" jsonschema:"a report by name instead of code, e.g. lipid panel, cbc, metabolic panel"`
+	Latest    bool   `json:"latest,omitempty" jsonschema:"only the most recent report of each kind"`
 	paging
 }
 
@@ -41,6 +43,8 @@ func (t *tools) addReports(s *sdk.Server) {
 		build: func(in diagnosticReportIn, q *query) {
 			q.token("category", "category", in.Category)
 			q.token("code", "code", in.Code)
+			q.byName("name", in.Name, true)
+			q.latest = in.Latest
 			q.dates("date", "date_from", in.DateFrom, "date_to", in.DateTo)
 			q.oneOf("status", "status", in.Status, reportStatus)
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)

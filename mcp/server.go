@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
@@ -20,7 +21,7 @@ var Version = "dev"
 func NewServer(reg *supervisor.Registry) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
-	t := &tools{reg: reg, checks: argChecks{}}
+	t := &tools{reg: reg, checks: argChecks{}, cursors: newCursors(registryClock(reg))}
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments)
 	t.addConnect(s)
 	t.addPractices(s)
@@ -40,8 +41,16 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 }
 
 type tools struct {
-	reg    *supervisor.Registry
-	checks argChecks // filled as tools are added, before any call
+	reg     *supervisor.Registry
+	checks  argChecks // filled as tools are added, before any call
+	cursors *cursors  // typed searches' ordered results, for their following pages
+}
+
+func registryClock(reg *supervisor.Registry) actor.Clock {
+	if reg == nil {
+		return nil
+	}
+	return reg.Clock()
 }
 
 func ptr[T any](v T) *T { return &v }
