@@ -59,7 +59,11 @@ func (t *tools) collect(ctx context.Context, a *practice.Actor, req practice.Req
 		// A reference may be relative (Medication/1) or absolute (https://.../Medication/1).
 		return byRef[path.Base(path.Dir(ref))+"/"+path.Base(ref)]
 	}
-	var matches []json.RawMessage
+	type match struct {
+		ref string
+		res json.RawMessage
+	}
+	var matches []match
 	seen := map[string]bool{}  // matches already read: a page may repeat one
 	links := map[string]bool{} // next links already followed
 	for {
@@ -103,7 +107,7 @@ func (t *tools) collect(ctx context.Context, a *practice.Actor, req practice.Req
 					continue
 				}
 				seen[p.refs[i]] = true
-				matches = append(matches, res)
+				matches = append(matches, match{p.refs[i], res})
 			case "include":
 				c.included = append(c.included, res)
 				byRef[p.refs[i]] = res
@@ -124,13 +128,13 @@ func (t *tools) collect(ctx context.Context, a *practice.Actor, req practice.Req
 		req = practice.Request{Next: p.next}
 	}
 	c.items = make([]item, 0, len(matches))
-	for _, res := range matches {
-		r := rows.Of(res, resolve)
+	for _, m := range matches {
+		r := rows.Of(m.res, resolve)
 		j, err := r.JSON()
 		if err != nil {
 			return nil, fmt.Errorf("a row could not be written: %w", err)
 		}
-		c.items = append(c.items, item{ref: refOf(res), row: r, rowJ: j, full: res})
+		c.items = append(c.items, item{ref: m.ref, row: r, rowJ: j, full: m.res})
 	}
 	return c, nil
 }

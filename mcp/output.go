@@ -35,6 +35,7 @@ const (
 type page struct {
 	fields   []field           // the Bundle's members, cleaned, for fhir_search's raw answer
 	entries  []json.RawMessage // the Bundle's entries, cleaned, in order
+	res      []json.RawMessage // each entry's resource, or nil
 	modes    []string          // search.mode of each entry ("match", "include", "outcome")
 	refs     []string          // "Type/id" of each entry's resource
 	total    *int
@@ -99,43 +100,44 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle is not a JSON object", i+1)
 		}
 		var ent struct {
-			Resource struct {
-				ResourceType string `json:"resourceType"`
-				ID           string `json:"id"`
-				Issue        []struct {
-					Severity    string `json:"severity"`
-					Diagnostics string `json:"diagnostics"`
-				} `json:"issue"`
-			} `json:"resource"`
-			Search struct {
+			Resource json.RawMessage `json:"resource"`
+			Search   struct {
 				Mode string `json:"mode"`
 			} `json:"search"`
-		}
-		var has struct {
-			Resource json.RawMessage `json:"resource"`
-		}
-		json.Unmarshal(e, &has)
-		if r := has.Resource; len(r) > 0 && string(r) != "null" && r[0] != '{' {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
 		}
 		if err := json.Unmarshal(e, &ent); err != nil {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: %s", i+1, jsonWhy(err))
 		}
-		if len(has.Resource) > 0 && string(has.Resource) != "null" && ent.Resource.ResourceType == "" {
+		var res struct {
+			ResourceType string `json:"resourceType"`
+			ID           string `json:"id"`
+			Issue        []struct {
+				Severity    string `json:"severity"`
+				Diagnostics string `json:"diagnostics"`
+			} `json:"issue"`
+		}
+		if r := ent.Resource; len(r) == 0 || string(r) == "null" {
+			ent.Resource = nil
+		} else if r[0] != '{' {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
+		} else if err := json.Unmarshal(r, &res); err != nil {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: resource.%s", i+1, jsonWhy(err))
+		} else if res.ResourceType == "" {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource without a resourceType", i+1)
 		}
+		p.res = append(p.res, ent.Resource)
 		mode := ent.Search.Mode
 		if mode == "" {
 			mode = "match"
 		}
-		if ent.Resource.ResourceType == "OperationOutcome" {
+		if res.ResourceType == "OperationOutcome" {
 			mode = "outcome"
-			for _, is := range ent.Resource.Issue {
+			for _, is := range res.Issue {
 				p.outcomes = append(p.outcomes, strings.TrimSpace(is.Severity+": "+is.Diagnostics))
 			}
 		}
 		p.modes = append(p.modes, mode)
-		p.refs = append(p.refs, ent.Resource.ResourceType+"/"+ent.Resource.ID)
+		p.refs = append(p.refs, res.ResourceType+"/"+res.ID)
 	}
 	p.fit()
 	return p, nil
@@ -213,15 +215,7 @@ func (p *page) resources(mode string) []json.RawMessage {
 }
 
 // resource returns entry i's resource, or nil when it has none.
-func (p *page) resource(i int) json.RawMessage {
-	var ent struct {
-		Resource json.RawMessage `json:"resource"`
-	}
-	if json.Unmarshal(p.entries[i], &ent) != nil || len(ent.Resource) == 0 || string(ent.Resource) == "null" {
-		return nil
-	}
-	return ent.Resource
-}
+func (p *page) resource(i int) json.RawMessage { return p.res[i] }
 
 // bundle is the cleaned Bundle with only the kept entries, for fhir_search.
 func (p *page) bundle() json.RawMessage {
