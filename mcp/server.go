@@ -21,7 +21,8 @@ var Version = "dev"
 func NewServer(reg *supervisor.Registry) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
-	t := &tools{reg: reg, checks: argChecks{}, cursors: newCursors(registryClock(reg))}
+	clock := actor.OrReal(registryClock(reg))
+	t := &tools{reg: reg, checks: argChecks{}, clock: clock, cursors: newCursors(clock)}
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments)
 	t.addConnect(s)
 	t.addPractices(s)
@@ -37,6 +38,7 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	t.addReports(s)
 	t.addDocuments(s)
 	t.addBinary(s)
+	t.addSummary(s)
 	return s
 }
 
@@ -44,6 +46,7 @@ type tools struct {
 	reg     *supervisor.Registry
 	checks  argChecks // filled as tools are added, before any call
 	cursors *cursors  // typed searches' ordered results, for their following pages
+	clock   actor.Clock
 }
 
 func registryClock(reg *supervisor.Registry) actor.Clock {
