@@ -17,9 +17,9 @@ import (
 
 // paging is what every typed search and list tool takes besides its own search fields.
 type paging struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	Count    int    `json:"count,omitempty" jsonschema:"how many entries per page, 1 to 100; default 20"`
-	Next     string `json:"next,omitempty" jsonschema:"the next link from a previous page of this tool, to get the following page; give it alone (practice may accompany it)"`
+	Practice string `json:"practice,omitempty"`
+	Count    int    `json:"count,omitempty" minimum:"1" maximum:"100"`
+	Next     string `json:"next,omitempty"`
 }
 
 func (p paging) pagingArgs() paging { return p }
