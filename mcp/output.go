@@ -16,7 +16,7 @@ import (
 )
 
 // What one tool result may hold. Every tool that returns FHIR goes through this file, so these
-// numbers are the whole story; README and the tool descriptions repeat them.
+// numbers are the whole story; README and instructions.md repeat them.
 const (
 	// DefaultCount is the page size (_count) a search asks for when the caller names none.
 	DefaultCount = 20
@@ -312,16 +312,13 @@ type resourceOut struct {
 	Note         string          `json:"note,omitempty" jsonschema:"what was left out, if anything"`
 }
 
-// The words every tool description ends with, so that the caps read the same everywhere.
-var (
-	searchHelp = fmt.Sprintf(" Returns {resource_type, total, returned, entries, next, truncated, note}: up to count entries "+
-		"(default %d, at most %d) as FHIR R4 JSON, with narratives (text.div) removed and inline base64 data over %d KiB left out, "+
-		"%d KiB at most in all. When next is present, call this tool again with only next (and practice) to get the following page. "+
-		"practice (name or id) may be left out when only one practice is connected.",
-		DefaultCount, MaxCount, maxInlineData>>10, MaxResultBytes>>10)
-	readHelp = fmt.Sprintf(" Returns {resource_type, id, resource, note} with the resource as FHIR R4 JSON, narrative (text.div) removed "+
-		"and inline base64 data over %d KiB left out, %d KiB at most. practice (name or id) may be left out when only one practice is connected.",
-		maxInlineData>>10, MaxResultBytes>>10)
+// The words every typed search and read description ends with, once per tool in the list a
+// client sends with every model turn: each byte here costs 17 (searchHelp) or 3 (readHelp) in
+// the tool list. What a result holds, its caps and how paging goes are said once, in
+// instructions.md, and a result shows them itself (next, truncated, note); so these are empty.
+const (
+	searchHelp = ""
+	readHelp   = ""
 )
 
 // jsonResult is the text a model reads for a fixed-shape result. The SDK fills

@@ -140,19 +140,21 @@ func (q *query) byName(field, v string, loinc bool) {
 	q.match = &nameMatcher{all: words}
 }
 
-// oneOf adds param=<v> when every comma-separated value is in allowed.
-func (q *query) oneOf(param, field, v string, allowed []string) {
-	if v = strings.TrimSpace(v); v == "" {
+// word adds param=<v> for an enum's word. checkArgs refused words not in the enum before the
+// handler ran; this refuses them again for callers that skip it, such as the fuzz test.
+func word[E interface {
+	~string
+	enum
+}](q *query, param, field string, v E) {
+	if v == "" {
 		return
 	}
-	q.set(field, v)
-	for s := range strings.SplitSeq(v, ",") {
-		if !slices.Contains(allowed, strings.TrimSpace(s)) {
-			q.fail(field, "%s is not one of %s (several may be separated by commas)", quote.Quote(s), strings.Join(allowed, ", "))
-			return
-		}
+	q.set(field, string(v))
+	if !slices.Contains(v.values(), string(v)) {
+		q.fail(field, "%s is not one of %s; leave it out for any", quote.Quote(string(v)), strings.Join(v.values(), ", "))
+		return
 	}
-	q.params.Add(param, strings.ReplaceAll(v, " ", ""))
+	q.params.Add(param, string(v))
 }
 
 // reference adds param=<Type>/<id> from "<id>" or "<Type>/<id>".
@@ -185,15 +187,72 @@ func (q *query) friendlyCategory(field, name string) {
 	q.params.Add("category", c.System+"|"+c.Code)
 }
 
-// Status codes, from the FHIR R4 value sets of each resource's status element.
-var (
-	observationStatus = []string{"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
-	reportStatus      = []string{"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
-	medRequestStatus  = []string{"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
-	medRequestIntent  = []string{"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
-	immunizationState = []string{"completed", "entered-in-error", "not-done"}
-	procedureStatus   = []string{"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
-	careTeamStatus    = []string{"proposed", "active", "suspended", "inactive", "entered-in-error"}
-	requestStatus     = []string{"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
-	allergyClinical   = []string{"active", "inactive", "resolved"}
+// The statuses and categories a typed search takes, each an enum of one word. FHIR searches
+// accept several comma-separated statuses, but a list of words inside one string can only be
+// described in prose, or checked by a pattern no model reads; one word from a list the schema
+// shows is what a model gets right the first time. Leaving the field out searches them all,
+// and each record says its own status.
+type (
+	observationStatus     string
+	reportStatus          string
+	medRequestStatus      string
+	medRequestIntent      string
+	immunizationStatus    string
+	procedureStatus       string
+	careTeamStatus        string
+	requestStatus         string
+	allergyClinicalStatus string
+	observationCategory   string
+	conditionCategory     string
+	// detail is how a typed search shows each record: compact rows, or full resources.
+	detail string
 )
+
+func (detail) values() []string { return []string{"compact", "full"} }
+
+// The words of each status, from the FHIR R4 value set of its resource's status element.
+func (observationStatus) values() []string {
+	return []string{"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
+}
+
+func (reportStatus) values() []string {
+	return []string{"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
+}
+
+func (medRequestStatus) values() []string {
+	return []string{"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
+}
+
+func (medRequestIntent) values() []string {
+	return []string{"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+}
+
+func (immunizationStatus) values() []string {
+	return []string{"completed", "entered-in-error", "not-done"}
+}
+
+func (procedureStatus) values() []string {
+	return []string{"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
+}
+
+func (careTeamStatus) values() []string {
+	return []string{"proposed", "active", "suspended", "inactive", "entered-in-error"}
+}
+
+func (requestStatus) values() []string {
+	return []string{"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+}
+
+func (allergyClinicalStatus) values() []string { return []string{"active", "inactive", "resolved"} }
+
+// The categories are the ones practice/fhir knows, by the names the tools give them.
+func (observationCategory) values() []string { return categoryNames(fhir.ObservationCategories) }
+func (conditionCategory) values() []string   { return categoryNames(fhir.ConditionCategories) }
+
+func categoryNames(cats []fhir.Category) []string {
+	names := make([]string, len(cats))
+	for i, c := range cats {
+		names[i] = c.Name
+	}
+	return names
+}

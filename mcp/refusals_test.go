@@ -110,7 +110,7 @@ func TestBadInputNeverReachesThePractice(t *testing.T) {
 		// Paging rules.
 		{"search_observation", map[string]any{"next": lab.Next, "category": "laboratory"}, "next: the cursor already carries its search"},
 		{"search_observation", map[string]any{"next": lab.Next, "name": "a1c"}, "drop the other search fields (name)"},
-		{"search_observation", map[string]any{"next": lab.Next, "detail": "all"}, "detail: \"all\" is not compact or full"},
+		{"search_observation", map[string]any{"next": lab.Next, "detail": "all"}, "detail: \"all\" is not one of compact, full"},
 		{"search_condition", map[string]any{"next": lab.Next}, "next: this cursor pages search_observation's results"},
 		{"search_observation", map[string]any{"next": lab.Next, "practice": other.Name}, "unknown practice"},
 		{"search_observation", map[string]any{"count": 101}, "count: 101 is out of range"},

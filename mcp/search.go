@@ -16,10 +16,10 @@ import (
 
 // paging is what every typed search and list tool takes besides its own search fields.
 type paging struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	Detail   string `json:"detail,omitempty" jsonschema:"compact (the default): one row of facts per record; full: the FHIR R4 resources"`
-	Count    int    `json:"count,omitempty" jsonschema:"how many entries per page, 1 to 100; default 20"`
-	Next     string `json:"next,omitempty" jsonschema:"the next cursor of this tool's previous result, for the following page; count, detail and practice may accompany it"`
+	Practice string `json:"practice,omitempty"`
+	Detail   detail `json:"detail,omitempty"`
+	Count    int    `json:"count,omitempty" minimum:"1" maximum:"100"`
+	Next     string `json:"next,omitempty"`
 }
 
 func (p paging) pagingArgs() paging { return p }
@@ -60,7 +60,7 @@ func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 // typedSearch answers a typed search: its first page, read, ordered newest first and kept for
 // the pages after it, or a following page of a result kept before.
 func (t *tools) typedSearch(ctx context.Context, tool string, pg paging, q *query) (pageOut, error) {
-	full, err := wantFull(pg.Detail)
+	full, err := wantFull(string(pg.Detail))
 	if err != nil {
 		return pageOut{}, err
 	}

@@ -247,7 +247,7 @@ func TestEveryFriendlyCategory(t *testing.T) {
 		}
 	}
 	callErr(t, cs, "search_observation", map[string]any{"category": "vitals"},
-		"category: unknown Observation category \"vitals\"", "laboratory, vital-signs, social-history, survey, exam, imaging, procedure, activity, sdoh")
+		"category: \"vitals\" is not one of laboratory, vital-signs, social-history, survey, exam, imaging, procedure, activity, sdoh")
 	callErr(t, cs, "search_condition", map[string]any{"category": "laboratory"},
 		"problem-list-item, encounter-diagnosis, health-concern")
 }

@@ -59,10 +59,8 @@ func (t *tools) addSummary(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:  "patient_summary",
 		Title: "Summarise the patient's record",
-		Description: "Summarises the patient's record across every connected practice (or the ones named) in one call: demographics, " +
-			"active problems, active medications, allergies, immunizations, the latest vital signs and the latest result of each lab test " +
-			"of the last two years. Each fact is listed once with the practices that hold it; a practice that cannot answer is named with what to do. " +
-			"Use the typed search tools for detail and history.",
+		Description: "The patient's record at every connected practice (or those named) in one call: demographics, active problems " +
+			"and medications, allergies, immunizations, latest vital signs and latest lab results (two years), each fact with its practices.",
 		OutputSchema: schemaFor[summaryOut](),
 		Annotations:  readOnly("Summarise the patient's record"),
 	}, t.summary)
