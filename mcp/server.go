@@ -4,6 +4,7 @@ package mcp
 
 import (
 	_ "embed"
+	"sync"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -19,11 +20,18 @@ var Version = "dev"
 
 // NewServer returns an MCP server whose tools read from the practices in reg.
 func NewServer(reg *supervisor.Registry) *sdk.Server {
+	l := NewLoading()
+	l.Done(reg, nil)
+	return NewServerLoading(l)
+}
+
+// NewServerLoading returns an MCP server that answers initialize and lists its tools at once,
+// and whose tool calls wait for the registry l is handed (see Loading).
+func NewServerLoading(l *Loading) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions})
-	clock := actor.OrReal(registryClock(reg))
-	t := &tools{reg: reg, checks: argChecks{}, clock: clock, cursors: newCursors(clock)}
-	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments)
+	t := &tools{loading: l, checks: argChecks{}}
+	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments, t.awaitRegistry)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)
@@ -43,17 +51,14 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 }
 
 type tools struct {
+	// reg, clock and cursors are set by awaitRegistry before any tool runs: the registry's clock
+	// is the time of the tools too.
 	reg     *supervisor.Registry
-	checks  argChecks // filled as tools are added, before any call
-	cursors *cursors  // typed searches' ordered results, for their following pages
 	clock   actor.Clock
-}
-
-func registryClock(reg *supervisor.Registry) actor.Clock {
-	if reg == nil {
-		return nil
-	}
-	return reg.Clock()
+	cursors *cursors // typed searches' ordered results, for their following pages
+	loading *Loading
+	handed  sync.Once
+	checks  argChecks // filled as tools are added, before any call
 }
 
 func ptr[T any](v T) *T { return &v }
