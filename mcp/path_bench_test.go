@@ -3,8 +3,6 @@ package mcp_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
 	"sync"
 	"testing"
@@ -72,7 +70,7 @@ func BenchmarkPath(b *testing.B) {
 		b.Run(bc.name+"/direct", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if _, err := get(ctx, env.HTTP, u, token); err != nil {
+				if _, err := testenv.GetFHIR(ctx, env.HTTP, u, token); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -153,33 +151,13 @@ type passthroughIn struct {
 func passthrough(hc *http.Client, token string) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "passthrough", Version: "1"}, nil)
 	sdk.AddTool(s, &sdk.Tool{Name: "get"}, func(ctx context.Context, _ *sdk.CallToolRequest, in passthroughIn) (*sdk.CallToolResult, any, error) {
-		body, err := get(ctx, hc, in.URL, token)
+		body, err := testenv.GetFHIR(ctx, hc, in.URL, token)
 		if err != nil {
 			return nil, nil, err
 		}
 		return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: string(body)}}}, nil, nil
 	})
 	return s
-}
-
-// get is the direct GET, as the actor makes it.
-func get(ctx context.Context, hc *http.Client, u, token string) ([]byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Accept", "application/fhir+json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err == nil && resp.StatusCode != http.StatusOK {
-		err = fmt.Errorf("GET %s: %s", u, resp.Status)
-	}
-	return body, err
 }
 
 // lastURL remembers the URL of the last FHIR request that went through it.
