@@ -29,7 +29,7 @@ func (t *tools) addPatient(s *sdk.Server) {
 		Title: "Read the patient's demographics",
 		Description: "Reads the connected patient's own Patient resource: name, birth date, gender, address, phone, email, language, " +
 			"identifiers such as the medical record number, and the primary care provider." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
+		OutputSchema: outputSchema[resourceOut](t),
 		Annotations:  readOnly("Read the patient's demographics"),
 	}, t.getPatient)
 	addTool(t, s, &sdk.Tool{
@@ -37,7 +37,7 @@ func (t *tools) addPatient(s *sdk.Server) {
 		Title: "Read a clinician",
 		Description: "Reads one Practitioner (a doctor, nurse practitioner or other clinician) by id: name, credentials, NPI and phone. " +
 			"Ids come from references in other resources, e.g. Encounter.participant.individual or Patient.generalPractitioner." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
+		OutputSchema: outputSchema[resourceOut](t),
 		Annotations:  readOnly("Read a clinician"),
 	}, t.getPractitioner)
 	addSearch(t, s, searchTool[coverageIn]{

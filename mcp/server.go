@@ -4,8 +4,10 @@ package mcp
 
 import (
 	_ "embed"
+	"reflect"
 	"sync"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
@@ -29,8 +31,8 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 // and whose tool calls wait for the registry l is handed (see Loading).
 func NewServerLoading(l *Loading) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
-		&sdk.ServerOptions{Instructions: instructions})
-	t := &tools{loading: l, checks: argChecks{}}
+		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
+	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments, t.awaitRegistry)
 	t.addConnect(s)
 	t.addPractices(s)
@@ -58,7 +60,8 @@ type tools struct {
 	cursors *cursors // typed searches' ordered results, for their following pages
 	loading *Loading
 	handed  sync.Once
-	checks  argChecks // filled as tools are added, before any call
+	checks  argChecks                           // filled as tools are added, before any call
+	outputs map[reflect.Type]*jsonschema.Schema // output schemas by type, made once (outputSchema)
 }
 
 func ptr[T any](v T) *T { return &v }
