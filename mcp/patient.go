@@ -29,14 +29,14 @@ func (t *tools) addPatient(s *sdk.Server) {
 		Title: "Patient demographics",
 		Description: "The patient's demographics: name, birth date, gender, address, phone, identifiers (MRN), " +
 			"primary care provider." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
+		OutputSchema: outputSchema[resourceOut](t),
 		Annotations:  readOnly("Patient demographics"),
 	}, t.getPatient)
 	addTool(t, s, &sdk.Tool{
 		Name:         "get_practitioner",
 		Title:        "Clinician",
 		Description:  "A clinician (Practitioner) by id: name, credentials, NPI, phone." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
+		OutputSchema: outputSchema[resourceOut](t),
 		Annotations:  readOnly("Clinician"),
 	}, t.getPractitioner)
 	addSearch(t, s, searchTool[coverageIn]{

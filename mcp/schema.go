@@ -138,3 +138,16 @@ func notNullable(s *jsonschema.Schema) {
 		notNullable(a)
 	}
 }
+
+// outputSchema is schemaFor[T] made once per server: the sixteen typed searches share pageOut,
+// and the SDK's schema cache (see NewServerLoading) resolves a schema once per pointer. Resolving
+// every tool's schemas is most of what healow serve does before it can answer initialize.
+func outputSchema[T any](t *tools) *jsonschema.Schema {
+	typ := reflect.TypeFor[T]()
+	if s, ok := t.outputs[typ]; ok {
+		return s
+	}
+	s := schemaFor[T]()
+	t.outputs[typ] = s
+	return s
+}

@@ -42,7 +42,7 @@ func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 		Title:        st.title,
 		Description:  st.description + searchHelp,
 		InputSchema:  schemaFor[In](),
-		OutputSchema: schemaFor[pageOut](),
+		OutputSchema: outputSchema[pageOut](t),
 		Annotations:  readOnly(st.title),
 	}, func(ctx context.Context, _ *sdk.CallToolRequest, in In) (*sdk.CallToolResult, pageOut, error) {
 		q := newQuery(st.resource)
