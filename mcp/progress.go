@@ -62,7 +62,6 @@ type progress struct {
 	mu      sync.Mutex
 	done    int     // units finished
 	total   int     // units expected, 0 when unknown
-	pages   int     // pages read in the call
 	last    float64 // the progress last queued, which the next must pass
 	pending *sdk.ProgressNotificationParams
 	closed  bool
@@ -87,17 +86,24 @@ func (p *progress) Step(msg string) {
 	p.queue(msg, false)
 }
 
-// Page says that a page of resource was read from a's practice. Pages are the call's units
-// unless Expect gave it others.
-func (p *progress) Page(a *practice.Actor, resource string) {
+// Page says that a read of resource from a's practice has read pages pages so far, holding
+// results matches (-1 when it does not count them). Pages are the call's units unless Expect
+// gave it others.
+func (p *progress) Page(a *practice.Actor, resource string, pages, results int) {
 	if p == nil {
 		return
 	}
 	name := p.name(a)
+	msg := fmt.Sprintf("read %s from %s", pagesOf(pages, resource), name)
+	switch {
+	case results == 1:
+		msg += ", 1 result so far"
+	case results >= 0:
+		msg += fmt.Sprintf(", %d results so far", results)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.pages++
-	p.queue(fmt.Sprintf("read %s from %s (%d so far)", pageOf(resource), name, p.pages), p.total == 0)
+	p.queue(msg, p.total == 0)
 }
 
 // Expect says the call's work is n practices, each told done by Answered: a fan-out over the
@@ -234,9 +240,13 @@ func (p *progress) close() {
 	}
 }
 
-func pageOf(resource string) string {
-	if resource == "" {
-		return "a page"
+func pagesOf(n int, resource string) string {
+	s := fmt.Sprintf("%d page", n)
+	if n != 1 {
+		s += "s"
 	}
-	return "a page of " + resource
+	if resource != "" {
+		s += " of " + resource
+	}
+	return s
 }

@@ -36,20 +36,20 @@ func TestProgressRisesWithEveryNotification(t *testing.T) {
 			t.Fatalf("got %+v, want %+v", n, w)
 		}
 	}
-	p.Page(nil, "Observation")
-	check(want{1, 0, "read a page of Observation from the practice (1 so far)"})
+	p.Page(nil, "Observation", 1, 20)
+	check(want{1, 0, "read 1 page of Observation from the practice, 20 results so far"})
 	p.Step("waiting")
 	check(want{1.5, 0, "waiting"})
 	p.Step("still waiting")
 	check(want{1.75, 0, "still waiting"})
-	p.Page(nil, "")
-	check(want{2, 0, "read a page from the practice (2 so far)"})
+	p.Page(nil, "", 2, -1)
+	check(want{2, 0, "read 2 pages from the practice"})
 
 	// A fan-out: practices are the units, and pages steps between them.
 	p, c = notes(context.Background())
 	p.Expect(2)
-	p.Page(nil, "Condition")
-	check(want{0.5, 2, "read a page of Condition from the practice (1 so far)"})
+	p.Page(nil, "Condition", 1, 3)
+	check(want{0.5, 2, "read 1 page of Condition from the practice, 3 results so far"})
 	p.Answered(nil, true)
 	check(want{1, 2, "the practice answered (1 of 2 practices done)"})
 	p.Answered(nil, false)
@@ -125,7 +125,7 @@ func TestProgressLetsGoWhenTheCallEnds(t *testing.T) {
 	p.close()
 	var none *progress // a call without a token
 	none.Step("x")
-	none.Page(nil, "Observation")
+	none.Page(nil, "Observation", 1, 1)
 	none.Expect(3)
 	none.Answered(nil, true)
 	if progressFrom(context.Background()) != nil {

@@ -66,7 +66,9 @@ func Start(t testing.TB, o Options) *Env {
 		client.RedirectURIs = def.RedirectURIs
 	}
 	hc := &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}},
+		// As healow's own client: every sandbox practice is one host, and concurrent calls reuse
+		// their connections rather than paying a TLS handshake each.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 64},
 		Timeout:   30 * time.Second,
 	}
 	secrets := vault.NewMemory()
