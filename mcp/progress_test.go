@@ -317,4 +317,57 @@ func TestResultFromAnUnhealthyPracticeSaysSo(t *testing.T) {
 			}
 		}
 	}
+	// A summary of both says it of the one, in its note, and still lists what each answered.
+	var sum struct {
+		Note      string
+		Practices []struct{ Name, State string }
+	}
+	callOK(t, cs, "patient_summary", nil, &sum)
+	if !strings.Contains(sum.Note, said) || strings.Contains(sum.Note, `"`+well.Name+`" is `) || len(sum.Practices) != 2 {
+		t.Errorf("summary: note %q, practices %+v", sum.Note, sum.Practices)
+	}
+	for _, p := range sum.Practices {
+		if p.State != "answered" {
+			t.Errorf("summary: %+v", p)
+		}
+	}
+}
+
+// A summary counts practices: total is how many it asks, and the last notification before its
+// result is the last practice answering. Pages read are steps in between, progress rising.
+func TestProgressOfASummaryCountsPractices(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{})
+	ps := env.Sandbox.Practices()
+	for _, p := range ps[:2] {
+		env.Connect(t, p)
+		env.Actor(t, p.Name)
+	}
+	cs, notes := progressSession(t, env, nil)
+	succeeded(t, <-callAsync(cs, "patient_summary", nil, "sum"))
+	var got []*sdk.ProgressNotificationParams
+	for n := next(t, notes); ; n = next(t, notes) {
+		got = append(got, n)
+		if n.Progress == 2 {
+			break
+		}
+	}
+	ordered(t, "sum", got)
+	last := got[len(got)-1]
+	if !strings.HasSuffix(last.Message, "answered (2 of 2 practices done)") || len(got) < 3 {
+		t.Fatalf("told %d, last %+v", len(got), last)
+	}
+	for _, n := range got {
+		if n.Total != 2 {
+			t.Fatalf("%+v: total is not the practices asked", n)
+		}
+		if strings.Contains(n.Message, ps[0].PatientName) || strings.Contains(n.Message, ps[1].PatientName) {
+			t.Fatalf("%+v names the patient", n)
+		}
+	}
+	select {
+	case n := <-notes:
+		t.Fatalf("told after the last practice answered: %+v", n)
+	default:
+	}
 }
