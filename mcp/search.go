@@ -123,7 +123,9 @@ func (t *tools) followingPage(ctx context.Context, tool string, pg paging, q *qu
 	if info.PatientID != h.patientID {
 		return pageOut{}, fmt.Errorf("next: %q was connected again, for another patient, since this search; run the search again without next", info.Name)
 	}
-	return t.pageOf(h, id, offset, count, full), nil
+	out := t.pageOf(h, id, offset, count, full)
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
+	return out, nil
 }
 
 // nextAlone refuses search fields given with a next cursor, which carries its search already:
