@@ -57,7 +57,7 @@ func toHealthOut(p status.Practice) healthOut {
 		LastRequest: p.LastRequest, LastHTTPStatus: p.LastStatus, LastLatencyMS: p.LastLatency.Milliseconds(),
 		LatencyP50MS: p.LatencyP50.Milliseconds(), LatencyP95MS: p.LatencyP95.Milliseconds(),
 		Succeeded: p.Succeeded, Failed: p.Failed, Retries: p.Retries, InFlight: p.InFlight,
-		RateLimitTokensLeft: p.LimiterLeft, RateLimitedUntil: p.RateLimitedUntil,
+		RateLimitTokensLeft: float64(p.RateLeft), RateLimitedUntil: p.RateLimitedUntil,
 		CircuitBreaker: p.Breaker, ConsecutiveFailures: p.BreakerFailures, CircuitOpenUntil: p.CircuitOpenUntil,
 		Restarts: p.Restarts, LastError: p.LastError, LastErrorAt: p.LastErrorAt,
 	}
