@@ -88,3 +88,19 @@ func TestReserveRequestsAcrossHandlesNeverOverruns(t *testing.T) {
 		t.Fatalf("%d requests reserved in one minute, want exactly %d", total, limit)
 	}
 }
+
+// BenchmarkReserveRequests is one reservation of a block against a store on disk: what a
+// process pays, off the actor's loop, once every block of requests.
+func BenchmarkReserveRequests(b *testing.B) {
+	s, err := Open(filepath.Join(b.TempDir(), "tokens.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	at := time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)
+	for b.Loop() {
+		if r, err := s.ReserveRequests(context.Background(), "https://fhir4.healow.com/fhir/r4/FEIGCD", at, 25, 1<<30); err != nil || r.Granted != 25 {
+			b.Fatal(r, err)
+		}
+	}
+}
