@@ -12,6 +12,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/google/jsonschema-go/jsonschema"
+
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -20,9 +22,21 @@ import (
 type argChecks map[string]func(json.RawMessage) error
 
 // addTool registers a typed tool, and the check of its arguments that checkArguments runs
-// before the SDK decodes them.
+// before the SDK decodes them. Schemas the tool leaves unset come from schemaFor, not from the
+// SDK's own inference, which knows no enums or bounds and makes every list nullable.
 func addTool[In, Out any](t *tools, s *sdk.Server, tool *sdk.Tool, h sdk.ToolHandlerFor[In, Out]) {
 	t.checks[tool.Name] = checkArgs[In]
+	if tool.InputSchema == nil {
+		tool.InputSchema = schemaFor[In]()
+	}
+	// checkArgs refuses an unknown argument naming those the tool takes, so the schema need not
+	// say additionalProperties: false, which the model would read with every turn.
+	if in, ok := tool.InputSchema.(*jsonschema.Schema); ok {
+		in.AdditionalProperties = nil
+	}
+	if tool.OutputSchema == nil && reflect.TypeFor[Out]() != reflect.TypeFor[any]() {
+		tool.OutputSchema = schemaFor[Out]()
+	}
 	sdk.AddTool(s, tool, h)
 }
 
@@ -46,9 +60,10 @@ func (t *tools) checkArguments(next sdk.MethodHandler) sdk.MethodHandler {
 }
 
 // checkArgs checks raw arguments against In, field by field: every value has the JSON type its
-// field takes (whole numbers written as digits, in range), no argument is unknown, none that is
-// required is missing. It is at least as strict as the SDK's schema check and decoding, so a
-// call it passes never meets their errors.
+// field takes (whole numbers written as digits, in range and within the field's minimum and
+// maximum; an enum's words only), no argument is unknown, none that is required is missing. It
+// is at least as strict as the SDK's schema check and decoding, so a call it passes never meets
+// their errors.
 func checkArgs[In any](raw json.RawMessage) error {
 	if len(raw) == 0 || string(raw) == "null" {
 		raw = json.RawMessage("{}")
@@ -59,6 +74,7 @@ func checkArgs[In any](raw json.RawMessage) error {
 type argField struct {
 	typ      reflect.Type
 	required bool
+	lo, hi   *float64 // the field's minimum and maximum tags, if any
 }
 
 // fieldsOf lists a struct's arguments by their JSON names, those of embedded structs included.
@@ -81,7 +97,8 @@ func fieldsOf(t reflect.Type) map[string]argField {
 			name = f.Name
 		}
 		omit := slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")
-		out[name] = argField{typ: f.Type, required: !omit}
+		lo, hi, _ := bounds(f) // schemaFor refused malformed bounds when the tool was added
+		out[name] = argField{typ: f.Type, required: !omit, lo: lo, hi: hi}
 	}
 	return out
 }
@@ -107,6 +124,9 @@ func checkStruct(t reflect.Type, path string, raw json.RawMessage) error {
 		if err := checkValue(f.typ, join(path, name), m[name]); err != nil {
 			return err
 		}
+		if err := checkBounds(f, join(path, name), m[name]); err != nil {
+			return err
+		}
 	}
 	for _, name := range names {
 		if _, given := m[name]; fields[name].required && !given {
@@ -114,6 +134,31 @@ func checkStruct(t reflect.Type, path string, raw json.RawMessage) error {
 		}
 	}
 	return nil
+}
+
+// checkBounds refuses a number, already checked to be one, outside the field's minimum and
+// maximum.
+func checkBounds(f argField, path string, raw json.RawMessage) error {
+	if f.lo == nil && f.hi == nil {
+		return nil
+	}
+	n, _ := strconv.ParseFloat(string(raw), 64)
+	if f.lo != nil && n < *f.lo || f.hi != nil && n > *f.hi {
+		return fmt.Errorf("%s: %s is out of range; give %s", path, quoteArg(raw), rangeWords(f.lo, f.hi))
+	}
+	return nil
+}
+
+// rangeWords says which numbers a field takes.
+func rangeWords(lo, hi *float64) string {
+	g := func(n *float64) string { return strconv.FormatFloat(*n, 'f', -1, 64) }
+	switch {
+	case hi == nil:
+		return "a number from " + g(lo) + " up"
+	case lo == nil:
+		return "a number up to " + g(hi)
+	}
+	return "a number from " + g(lo) + " to " + g(hi)
 }
 
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
@@ -135,6 +180,9 @@ func checkValue(t reflect.Type, path string, raw json.RawMessage) error {
 		var s string
 		if raw[0] != '"' || json.Unmarshal(raw, &s) != nil {
 			return bad()
+		}
+		if e, ok := reflect.Zero(t).Interface().(enum); ok && !slices.Contains(e.values(), s) {
+			return fmt.Errorf("%s: %s is not one of %s; leave it out for any", path, quoteArg(raw), strings.Join(e.values(), ", "))
 		}
 	case reflect.Bool:
 		if string(raw) != "true" && string(raw) != "false" {

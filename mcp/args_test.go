@@ -21,6 +21,8 @@ var wrongFor = map[string][]string{
 	"string":  {`1e30`, `1.5`, `true`, `[1]`, `{"a":1}`, `null`},
 	"integer": {`1e30`, `-1e30`, `1.0`, `1.5`, `1.5e3`, `9223372036854775808`, `"1"`, `true`, `[1]`, `{"a":1}`, `null`},
 	"boolean": {`"true"`, `1`, `[true]`, `{}`, `null`},
+	// patient_summary's practices: a list of names.
+	"array": {`"x"`, `1`, `[1]`, `[null]`, `{"a":1}`, `null`},
 	// fhir_search's params: an object of strings or lists of strings.
 	"object": {`"x"`, `1`, `[1]`, `null`, `{"k":5}`, `{"k":null}`, `{"k":[1]}`, `{"k":{"a":1}}`, `{"k":["a",null]}`},
 }

@@ -27,24 +27,19 @@ const MaxBinaryBytes = 7 << 20
 const headRoom = 1 << 10
 
 type binaryIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	ID       string `json:"id,omitempty" jsonschema:"the Binary's id (or Binary/<id>), e.g. binary_id from get_document_reference; give id or url"`
-	URL      string `json:"url,omitempty" jsonschema:"an attachment url as a DocumentReference gives it: Binary/<id>, or an absolute URL inside the practice's FHIR base; give id or url"`
-	Offset   int    `json:"offset,omitempty" jsonschema:"for text content, the byte offset to continue from: next_offset of the previous call; default 0"`
+	Practice string `json:"practice,omitempty"`
+	ID       string `json:"id,omitempty" jsonschema:"binary_id from get_document_reference"`
+	URL      string `json:"url,omitempty" jsonschema:"or an attachment's url"`
+	Offset   int    `json:"offset,omitempty" minimum:"0" jsonschema:"next_offset, to continue a text"`
 }
 
 func (t *tools) addBinary(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:  "get_binary",
-		Title: "Read a document's content",
-		Description: "Reads a Binary (a document's content) from a practice and decodes it. Text, HTML, RTF, XML (C-CDA) and JSON come back as text, " +
-			fmt.Sprintf("%d KiB at a time: when more is left, the first block gives next_offset to call again with. ", (MaxResultBytes-headRoom)>>10) +
-			"Images come back as image content and PDFs (and other binary types) as an embedded resource with their MIME type. " +
-			fmt.Sprintf("An image or PDF over %d MiB comes back as a sentence with its type and size instead (MCP clients drop larger messages). ", MaxBinaryBytes>>20) +
-			"Give id (from get_document_reference's binary_id, or the part after Binary/ in an attachment url) or url " +
-			"(the attachment url itself; relative ones are resolved against the practice, and urls outside its FHIR base are refused). " +
-			"The first content block always describes what follows. practice (name or id) may be left out when only one practice is connected.",
-		Annotations: readOnly("Read a document's content"),
+		Title: "Document content",
+		Description: fmt.Sprintf("A document's content (a Binary) by id or url: text %d KiB at a time, ", (MaxResultBytes-headRoom)>>10) +
+			fmt.Sprintf("images as images, PDFs as resources (over %d MiB: type and size only).", MaxBinaryBytes>>20),
+		Annotations: readOnly("Document content"),
 	}, t.getBinary)
 }
 

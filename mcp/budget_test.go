@@ -8,9 +8,10 @@ import (
 	"testing"
 )
 
-// A practice that ignores _count sends a page larger than asked. When it is cut to fit, asking
-// again with a smaller _count would fetch as much again, for nothing: it is fetched once, and
-// the note says how to see the rest instead.
+// A practice that ignores _count sends a page larger than asked. When fhir_search cuts it to
+// fit, asking again with a smaller _count would fetch as much again, for nothing: it is fetched
+// once, and the note says how to see the rest instead. A typed search pages what it read
+// itself, so it shows the first of them and its next gives the rest, without asking again.
 func TestIgnoredCountIsNotAskedTwice(t *testing.T) {
 	t.Parallel()
 	r, cs := startRogue(t)
@@ -29,7 +30,7 @@ func TestIgnoredCountIsNotAskedTwice(t *testing.T) {
 		args map[string]any
 		says string
 	}{
-		{"search_observation", nil, "the practice sent 60 matches where count=20 asked for fewer, so it ignores the page size"},
+		{"search_observation", nil, `"returned":20,"entries":[{"id":"o0","value":"vvvv`},
 		{"fhir_search", map[string]any{"resource": "Observation"}, "the practice sent 60 matches where _count=20 asked for fewer"},
 	} {
 		before := searches.Load()

@@ -33,14 +33,11 @@ type capabilityEntity struct {
 
 func (t *tools) addCapability(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "get_capability_statement",
-		Title: "What a practice's FHIR server offers",
-		Description: "Reads a practice's CapabilityStatement (GET [base]/metadata, cached with its SMART configuration) and returns what a search " +
-			"needs from it: the server software, FHIR version, and for each resource type its interactions, search parameters and " +
-			"_include/_revinclude values. Use it to see whether a practice serves a resource or a search parameter before asking. " +
-			"practice (name or id) may be left out when only one practice is connected.",
+		Name:         "get_capability_statement",
+		Title:        "FHIR server capabilities",
+		Description:  "What a practice's FHIR server offers: per resource type its interactions, search parameters and _includes.",
 		OutputSchema: schemaFor[capabilityOut](),
-		Annotations:  readOnly("What a practice's FHIR server offers"),
+		Annotations:  readOnly("FHIR server capabilities"),
 	}, t.capability)
 }
 

@@ -7,8 +7,8 @@ import (
 )
 
 type connectIn struct {
-	Name        string `json:"name" jsonschema:"a name for the practice, chosen by the user, e.g. Sunrise Family Medicine"`
-	FHIRBaseURL string `json:"fhir_base_url" jsonschema:"the practice's FHIR R4 base URL, for healow https://fhir4.healow.com/fhir/r4/<PRACTICECODE>"`
+	Name        string `json:"name" jsonschema:"the user's name for it"`
+	FHIRBaseURL string `json:"fhir_base_url" jsonschema:"e.g. https://fhir4.healow.com/fhir/r4/<PRACTICECODE>"`
 }
 
 type connectOut struct {
@@ -18,8 +18,8 @@ type connectOut struct {
 }
 
 type completeIn struct {
-	Code  string `json:"code" jsonschema:"the authorization code, or the whole URL the browser was redirected to"`
-	State string `json:"state,omitempty" jsonschema:"the state from connect_practice; optional when code is the whole redirect URL"`
+	Code  string `json:"code" jsonschema:"or the whole URL the browser was sent to"`
+	State string `json:"state,omitempty" jsonschema:"from connect_practice; not needed with a whole URL"`
 }
 
 type completeOut struct {
@@ -32,18 +32,15 @@ func (t *tools) addConnect(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:  "connect_practice",
 		Title: "Connect a practice",
-		Description: "Starts connecting a practice with SMART on FHIR. Returns an authorize_url for the user to open; " +
-			"after signing in and consenting, the user gives back the code (or the whole redirect URL), which goes to complete_oauth " +
-			"within 10 minutes. Connecting a name again reconnects that practice in place. Only eClinicalWorks' FHIR servers, and hosts " +
-			"the user lists in HEALOW_ALLOWED_HOSTS, can be connected; the user is told of every practice connected this way.",
+		Description: "Starts a practice's SMART sign-in: returns authorize_url for the user to open; pass the code they get to " +
+			"complete_oauth within 10 minutes. A known name reconnects.",
 		Annotations: writes("Connect a practice", false),
 	}, t.connect)
 	addTool(t, s, &sdk.Tool{
-		Name:  "complete_oauth",
-		Title: "Finish connecting a practice",
-		Description: "Finishes connect_practice: trades the code for tokens (kept in the OS keychain) and starts serving the practice. " +
-			"Takes the bare code with its state, or the whole redirect URL. Returns the practice and the patient id.",
-		Annotations: writes("Finish connecting a practice", false),
+		Name:        "complete_oauth",
+		Title:       "Finish connecting",
+		Description: "Finishes connect_practice: trades the code for tokens, kept in the OS keychain. Returns the practice and patient id.",
+		Annotations: writes("Finish connecting", false),
 	}, t.complete)
 }
 

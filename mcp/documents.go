@@ -13,18 +13,18 @@ import (
 )
 
 type documentSearchIn struct {
-	Category    string `json:"category,omitempty" jsonschema:"a document category as code or system|code; US Core's is clinical-note"`
-	Type        string `json:"type,omitempty" jsonschema:"the document type as code or system|code (LOINC), e.g. http://loinc.org|11506-3 for progress notes; several separated by commas"`
-	DateFrom    string `json:"date_from,omitempty" jsonschema:"only documents dated on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
-	DateTo      string `json:"date_to,omitempty" jsonschema:"only documents dated on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
-	ContentType string `json:"content_type,omitempty" jsonschema:"only documents whose attachment has this MIME type, e.g. application/pdf"`
-	Encounter   string `json:"encounter,omitempty" jsonschema:"only documents from this visit: an Encounter id or Encounter/<id>"`
+	Category    string `json:"category,omitempty" jsonschema:"code or system|code; US Core's is clinical-note"`
+	Type        string `json:"type,omitempty" jsonschema:"code or system|code (LOINC), comma-separated, e.g. 11506-3 (progress note)"`
+	DateFrom    string `json:"date_from,omitempty" jsonschema:"YYYY-MM-DD"`
+	DateTo      string `json:"date_to,omitempty" jsonschema:"YYYY-MM-DD"`
+	ContentType string `json:"content_type,omitempty" jsonschema:"an attachment's MIME type, e.g. application/pdf"`
+	Encounter   string `json:"encounter,omitempty"`
 	paging
 }
 
 type documentIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	ID       string `json:"id" jsonschema:"the DocumentReference's id, or DocumentReference/<id>"`
+	Practice string `json:"practice,omitempty"`
+	ID       string `json:"id"`
 }
 
 type documentOut struct {
@@ -46,11 +46,9 @@ type attachmentOut struct {
 
 func (t *tools) addDocuments(s *sdk.Server) {
 	addSearch(t, s, searchTool[documentSearchIn]{
-		name: "search_document_reference", title: "Search documents", resource: "DocumentReference",
-		description: "Searches the patient's DocumentReferences: clinical notes, referral letters, visit summaries, scanned documents, images and " +
-			"C-CDA summaries, with type, date, author and content.attachment (MIME type and url, often Binary/<id>). " +
-			"To read a document's content, call get_document_reference for its attachments, or get_binary with the id after Binary/. " +
-			"Filters: category, type, date_from and date_to (inclusive), content_type, encounter.",
+		name: "search_document_reference", title: "Documents", resource: "DocumentReference",
+		description: "The patient's documents (notes, letters, summaries, scans, C-CDA): type, date, author. " +
+			"Read one with get_document_reference.",
 		build: func(in documentSearchIn, q *query) {
 			q.token("category", "category", in.Category)
 			q.token("type", "type", in.Type)
@@ -60,13 +58,11 @@ func (t *tools) addDocuments(s *sdk.Server) {
 		},
 	})
 	addTool(t, s, &sdk.Tool{
-		Name:  "get_document_reference",
-		Title: "Read a document's description",
-		Description: "Reads one DocumentReference by id and lists its attachments, each with its MIME type, size, and how to read it: " +
-			"a binary_id to pass to get_binary (attachment urls relative to the practice, such as Binary/<id>, are resolved; " +
-			"urls outside the practice's FHIR base are never fetched, since the practice's token would go there)." + readHelp,
+		Name:         "get_document_reference",
+		Title:        "Document",
+		Description:  "A document (DocumentReference) by id, and how to read each attachment, e.g. a binary_id for get_binary." + readHelp,
 		OutputSchema: schemaFor[documentOut](),
-		Annotations:  readOnly("Read a document's description"),
+		Annotations:  readOnly("Document"),
 	}, t.getDocument)
 }
 

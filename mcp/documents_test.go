@@ -30,7 +30,7 @@ func TestDocumentsAndTheirContent(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, e := range docs.Entries {
-		id := decode(t, e).ID
+		id := idOf(t, e)
 		var doc struct {
 			ResourceType string       `json:"resource_type"`
 			ID           string       `json:"id"`
@@ -64,7 +64,7 @@ func TestDocumentsAndTheirContent(t *testing.T) {
 	}
 	// The attachment url itself works as well, relative as eCW gives it.
 	var doc struct{ Attachments []attachment }
-	callOK(t, cs, "get_document_reference", map[string]any{"id": decode(t, docs.Entries[0]).ID}, &doc)
+	callOK(t, cs, "get_document_reference", map[string]any{"id": idOf(t, docs.Entries[0])}, &doc)
 	res := binaryResult(t, cs, map[string]any{"url": doc.Attachments[0].URL})
 	checkBinary(t, doc.Attachments[0].ContentType, res.Content[1])
 

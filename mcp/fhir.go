@@ -16,16 +16,16 @@ import (
 )
 
 type getIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	Resource string `json:"resource" jsonschema:"a FHIR R4 resource type, e.g. Patient, Observation, DocumentReference"`
-	ID       string `json:"id" jsonschema:"the resource id"`
+	Practice string `json:"practice,omitempty"`
+	Resource string `json:"resource" jsonschema:"a FHIR R4 resource type, e.g. Patient"`
+	ID       string `json:"id"`
 }
 
 type searchIn struct {
-	Practice string                  `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	Resource string                  `json:"resource,omitempty" jsonschema:"a FHIR R4 resource type to search, e.g. Observation; not used with next"`
-	Params   map[string]SearchValues `json:"params,omitempty" jsonschema:"search parameters: each name maps to a value or a list of values (repeated keys), e.g. {\"category\": \"laboratory\", \"date\": [\"ge2024-01-01\", \"le2024-12-31\"]}"`
-	Next     string                  `json:"next,omitempty" jsonschema:"a Bundle's link[next].url, to fetch the following page; give it alone"`
+	Practice string                  `json:"practice,omitempty"`
+	Resource string                  `json:"resource,omitempty" jsonschema:"a FHIR R4 resource type, e.g. Observation"`
+	Params   map[string]SearchValues `json:"params,omitempty" jsonschema:"e.g. {\"date\": [\"ge2024-01-01\", \"le2024-12-31\"], \"_count\": \"50\"}"`
+	Next     string                  `json:"next,omitempty" jsonschema:"the Bundle's link next url; give it alone"`
 }
 
 // SearchValues is one search parameter's values: JSON accepts a string or a list of strings.
@@ -51,28 +51,18 @@ func (v *SearchValues) UnmarshalJSON(b []byte) error {
 
 func (t *tools) addFHIR(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "fhir_get",
-		Title: "Read a FHIR resource",
-		Description: "Reads one FHIR R4 resource by type and id from a practice, e.g. resource=Patient with the patient id from whoami. " +
-			"Prefer the typed tools (get_patient, search_observation, ...) when one fits. " +
-			fmt.Sprintf("Returns the resource as FHIR JSON with its narrative (text.div) removed and inline base64 data over %d KiB left out, %d KiB at most; "+
-				"use get_binary for a Binary's content. practice (name or id) may be left out when only one practice is connected.", maxInlineData>>10, MaxResultBytes>>10),
-		Annotations: readOnly("Read a FHIR resource"),
+		Name:        "fhir_get",
+		Title:       "Raw FHIR read",
+		Description: "Any FHIR R4 resource by type and id, raw, narrative removed. Prefer a typed tool; get_binary for a Binary's content.",
+		Annotations: readOnly("Raw FHIR read"),
 	}, t.get)
 	addTool(t, s, &sdk.Tool{
 		Name:  "fhir_search",
-		Title: "Search FHIR resources",
-		Description: "Searches one FHIR R4 resource type at a practice. Records that hold patient data are limited to the connected patient (records of others are refused or left out); " +
-			"clinicians, organizations, places, medications and terminology are searched as asked. " +
-			"prefer the typed search tools when one fits. params maps search parameter names to a value or a list of values, e.g. {\"category\": \"laboratory\"} or " +
-			"{\"date\": [\"ge2024-01-01\", \"le2024-12-31\"]}; category takes the practice's system|code tokens here, not friendly names. " +
-			fmt.Sprintf("Returns a searchset Bundle as FHIR JSON of up to _count entries (default %d, at most %d), with narratives (text.div) removed "+
-				"and inline base64 data over %d KiB left out, %d KiB at most; when entries had to be left out, a second text block says which and how to see them. ",
-				DefaultCount, MaxCount, maxInlineData>>10, MaxResultBytes>>10) +
-			"When the Bundle's link has relation \"next\", call again with only next set to that URL for the following page. " +
-			"practice (name or id) may be left out when only one practice is connected.",
+		Title: "Raw FHIR search",
+		Description: "Searches any FHIR R4 resource type, raw (a Bundle); records of patient data are limited to the patient's. " +
+			"Prefer a typed tool. category takes system|code here.",
 		InputSchema: schemaFor[searchIn](),
-		Annotations: readOnly("Search FHIR resources"),
+		Annotations: readOnly("Raw FHIR search"),
 	}, t.search)
 }
 
@@ -129,6 +119,49 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 		return nil, nil, err
 	}
 	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
+}
+
+// fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
+// once with _count set to what fit, so that its next link continues right after the last entry
+// shown and nothing is skipped; it reports that page size as asked. A page reached through a
+// next link cannot be re-asked that way (its link is the server's), nor one from a practice that
+// ignores _count (it sent more matches than asked), so their notes say what was left out.
+func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
+	resp, err := t.fetch(ctx, a, req)
+	if err != nil {
+		return nil, 0, t.explainFetch(ctx, a, tg, err)
+	}
+	p, err := readPage(ctx, resp.Body)
+	if err != nil {
+		return nil, 0, err
+	}
+	p.withheld = resp.Withheld
+	fit := p.matchesKept()
+	if !p.cut() || req.Next != "" || fit == 0 {
+		return p, 0, nil
+	}
+	// A practice that sent more matches than the page size asked ignores it: asking again with a
+	// smaller one would fetch as much again, for nothing.
+	if asked, err := strconv.Atoi(req.Params.Get("_count")); err == nil && p.matches() > asked {
+		p.countIgnored = asked
+		return p, 0, nil
+	}
+	resp.Release() // done with: its budget goes to the page asked again
+	again := req
+	again.Params = url.Values{}
+	for k, v := range req.Params {
+		again.Params[k] = v
+	}
+	again.Params.Set("_count", strconv.Itoa(fit))
+	resp, err = t.fetch(ctx, a, again)
+	if err != nil {
+		return nil, 0, t.explainFetch(ctx, a, tg, err)
+	}
+	if p, err = readPage(ctx, resp.Body); err != nil {
+		return nil, 0, err
+	}
+	p.withheld = resp.Withheld
+	return p, fit, nil
 }
 
 // readOne reads one resource and bounds it.

@@ -25,7 +25,7 @@ func FuzzTypedSearch(f *testing.F) {
 		q.friendlyCategory("category", category)
 		q.token("code", "code", code)
 		q.dates("date", "date_from", from, "date_to", to)
-		q.oneOf("status", "status", status, observationStatus)
+		word(q, "status", "status", observationStatus(status))
 		q.reference("encounter", "encounter", "Encounter", encounter)
 		q.instant("_since", "since", since)
 		if q.err() != nil {

@@ -162,7 +162,7 @@ func TestMatchesOfAnotherTypeAreLeftOut(t *testing.T) {
 			return true
 		}
 	})
-	page := searchPage(t, cs, "search_encounter", nil)
+	page := searchPage(t, cs, "search_encounter", map[string]any{"detail": "full"})
 	if page.Returned != 1 || decode(t, page.Entries[0]).ResourceType != "Encounter" ||
 		!strings.Contains(page.Note, "2 of another type than the one searched") {
 		t.Fatalf("search_encounter: %d returned, note %q", page.Returned, page.Note)

@@ -25,7 +25,8 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"traversal", "get_binary", map[string]any{"id": "Binary/../../x"}, "id:"},
 		{"traversal", "get_binary", map[string]any{"url": "Binary/../../" + other.Code + "/Binary/x"}, "outside the practice's FHIR base"},
 		{"traversal", "fhir_search", map[string]any{"next": base + "/../" + other.Code + "/Observation"}, "outside the practice's FHIR base"},
-		{"traversal", "search_observation", map[string]any{"next": base + "/Observation/..;/../" + other.Code + "/Observation"}, "outside"},
+		{"traversal", "fhir_search", map[string]any{"next": base + "/Observation/..;/../" + other.Code + "/Observation"}, "outside"},
+		{"traversal", "search_observation", map[string]any{"next": base + "/Observation/..;/../" + other.Code + "/Observation"}, "is not a next cursor of this tool"},
 		{"traversal", "get_binary", map[string]any{"url": `Binary\..\..\` + other.Code + `\Binary\x`}, "outside"},
 
 		{"%2F and ..", "fhir_get", map[string]any{"resource": "Patient", "id": "a%2Fb"}, "id:"},
@@ -33,7 +34,7 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"%2F and ..", "get_document_reference", map[string]any{"id": "..%2F..%2FPatient%2Fx"}, "id:"},
 		{"%2F and ..", "get_binary", map[string]any{"url": "Binary%2F..%2F..%2F" + other.Code + "%2FBinary%2Fx"}, "outside"},
 		{"%2F and ..", "fhir_search", map[string]any{"next": base + "/%2e%2e/" + other.Code + "/Observation"}, "outside"},
-		{"%2F and ..", "search_observation", map[string]any{"next": base + "/Observation%2F..%2F..%2F" + other.Code}, "outside"},
+		{"%2F and ..", "fhir_search", map[string]any{"next": base + "/Observation%2F..%2F..%2F" + other.Code}, "outside"},
 
 		{"CRLF", "fhir_get", map[string]any{"resource": "Patient", "id": "x\r\nHost: evil.example"}, "id:"},
 		{"CRLF", "fhir_search", map[string]any{"resource": "Observation", "params": map[string]any{"code": "a\r\nX-Evil: 1"}}, "control character"},
@@ -52,7 +53,7 @@ func TestMaliciousInputIsRefusedBeforeThePractice(t *testing.T) {
 		{"look-alike", "fhir_get", map[string]any{"resource": "Patient", "id": "рat-1"}, "id:"},      // Cyrillic р
 		{"look-alike", "get_binary", map[string]any{"id": "bin․․x"}, "id:"},                          // one-dot leaders
 		{"look-alike", "get_binary", map[string]any{"url": "Binary／．．／．．／" + other.Code}, "outside"}, // fullwidth
-		{"look-alike", "search_observation", map[string]any{"next": base + "/Observation∕..∕x"}, "outside"},
+		{"look-alike", "fhir_search", map[string]any{"next": base + "/Observation∕..∕x"}, "outside"},
 		{"look-alike", "get_patient", map[string]any{"practice": strings.Replace(p.Name, "i", "і", 1)}, "unknown practice"},
 
 		{"length", "fhir_get", map[string]any{"resource": "Patient", "id": long}, "id:"},

@@ -3,29 +3,30 @@ package mcp
 import sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 type medicationRequestIn struct {
-	Status            string `json:"status,omitempty" jsonschema:"active, on-hold, cancelled, completed, entered-in-error, stopped, draft or unknown; several separated by commas, e.g. active for current medications"`
-	Intent            string `json:"intent,omitempty" jsonschema:"proposal, plan, order, original-order, reflex-order, filler-order, instance-order or option; several separated by commas"`
-	AuthoredFrom      string `json:"authored_from,omitempty" jsonschema:"only prescriptions written on or after this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
-	AuthoredTo        string `json:"authored_to,omitempty" jsonschema:"only prescriptions written on or before this date (YYYY, YYYY-MM or YYYY-MM-DD)"`
-	Encounter         string `json:"encounter,omitempty" jsonschema:"only prescriptions from this visit: an Encounter id or Encounter/<id>"`
-	IntendedDispenser string `json:"intended_dispenser,omitempty" jsonschema:"only prescriptions sent to this pharmacy: an Organization id or Organization/<id>"`
-	IncludeMedication bool   `json:"include_medication,omitempty" jsonschema:"also return the Medication resources the prescriptions reference (in included); eCW names some drugs only there"`
+	Status            medRequestStatus `json:"status,omitempty"`
+	Intent            medRequestIntent `json:"intent,omitempty"`
+	AuthoredFrom      string           `json:"authored_from,omitempty" jsonschema:"YYYY-MM-DD"`
+	AuthoredTo        string           `json:"authored_to,omitempty" jsonschema:"YYYY-MM-DD"`
+	Encounter         string           `json:"encounter,omitempty"`
+	IntendedDispenser string           `json:"intended_dispenser,omitempty" jsonschema:"a pharmacy's Organization id"`
+	IncludeMedication bool             `json:"include_medication,omitempty" jsonschema:"add referenced Medications (eCW names some drugs only there)"`
+	Name              string           `json:"name,omitempty" jsonschema:"words in the drug's name, e.g. metformin"`
 	paging
 }
 
 func (t *tools) addMedication(s *sdk.Server) {
 	addSearch(t, s, searchTool[medicationRequestIn]{
-		name: "search_medication_request", title: "Search prescriptions", resource: "MedicationRequest",
-		description: "Searches the patient's MedicationRequests (prescriptions and medication orders): drug, dose instructions, status, " +
-			"prescriber and date. status=active gives the current medication list. A drug named only by medicationReference is a " +
-			"Medication resource: set include_medication to get those too. Other filters: intent, authored_from and authored_to (inclusive), encounter, intended_dispenser.",
+		name: "search_medication_request", title: "Prescriptions", resource: "MedicationRequest",
+		description: "The patient's prescriptions: drug, dosage, status, prescriber, date. status active gives current medications.",
 		build: func(in medicationRequestIn, q *query) {
-			q.oneOf("status", "status", in.Status, medRequestStatus)
-			q.oneOf("intent", "intent", in.Intent, medRequestIntent)
+			word(q, "status", "status", in.Status)
+			word(q, "intent", "intent", in.Intent)
 			q.dates("authoredon", "authored_from", in.AuthoredFrom, "authored_to", in.AuthoredTo)
 			q.reference("encounter", "encounter", "Encounter", in.Encounter)
 			q.reference("intended-dispenser", "intended_dispenser", "Organization", in.IntendedDispenser)
+			q.byName("name", in.Name, false)
 			if in.IncludeMedication {
+				q.set("include_medication", "true")
 				q.params.Set("_include", "MedicationRequest:medication")
 			}
 		},

@@ -16,7 +16,7 @@ import (
 )
 
 // What one tool result may hold. Every tool that returns FHIR goes through this file, so these
-// numbers are the whole story; README and the tool descriptions repeat them.
+// numbers are the whole story; README and instructions.md repeat them.
 const (
 	// DefaultCount is the page size (_count) a search asks for when the caller names none.
 	DefaultCount = 20
@@ -35,6 +35,7 @@ const (
 type page struct {
 	fields   []field           // the Bundle's members, cleaned, for fhir_search's raw answer
 	entries  []json.RawMessage // the Bundle's entries, cleaned, in order
+	res      []json.RawMessage // each entry's resource, or nil
 	modes    []string          // search.mode of each entry ("match", "include", "outcome")
 	refs     []string          // "Type/id" of each entry's resource
 	total    *int
@@ -99,43 +100,44 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle is not a JSON object", i+1)
 		}
 		var ent struct {
-			Resource struct {
-				ResourceType string `json:"resourceType"`
-				ID           string `json:"id"`
-				Issue        []struct {
-					Severity    string `json:"severity"`
-					Diagnostics string `json:"diagnostics"`
-				} `json:"issue"`
-			} `json:"resource"`
-			Search struct {
+			Resource json.RawMessage `json:"resource"`
+			Search   struct {
 				Mode string `json:"mode"`
 			} `json:"search"`
-		}
-		var has struct {
-			Resource json.RawMessage `json:"resource"`
-		}
-		json.Unmarshal(e, &has)
-		if r := has.Resource; len(r) > 0 && string(r) != "null" && r[0] != '{' {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
 		}
 		if err := json.Unmarshal(e, &ent); err != nil {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: %s", i+1, jsonWhy(err))
 		}
-		if len(has.Resource) > 0 && string(has.Resource) != "null" && ent.Resource.ResourceType == "" {
+		var res struct {
+			ResourceType string `json:"resourceType"`
+			ID           string `json:"id"`
+			Issue        []struct {
+				Severity    string `json:"severity"`
+				Diagnostics string `json:"diagnostics"`
+			} `json:"issue"`
+		}
+		if r := ent.Resource; len(r) == 0 || string(r) == "null" {
+			ent.Resource = nil
+		} else if r[0] != '{' {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
+		} else if err := json.Unmarshal(r, &res); err != nil {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: resource.%s", i+1, jsonWhy(err))
+		} else if res.ResourceType == "" {
 			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource without a resourceType", i+1)
 		}
+		p.res = append(p.res, ent.Resource)
 		mode := ent.Search.Mode
 		if mode == "" {
 			mode = "match"
 		}
-		if ent.Resource.ResourceType == "OperationOutcome" {
+		if res.ResourceType == "OperationOutcome" {
 			mode = "outcome"
-			for _, is := range ent.Resource.Issue {
+			for _, is := range res.Issue {
 				p.outcomes = append(p.outcomes, strings.TrimSpace(is.Severity+": "+is.Diagnostics))
 			}
 		}
 		p.modes = append(p.modes, mode)
-		p.refs = append(p.refs, ent.Resource.ResourceType+"/"+ent.Resource.ID)
+		p.refs = append(p.refs, res.ResourceType+"/"+res.ID)
 	}
 	p.fit()
 	return p, nil
@@ -201,19 +203,19 @@ func (p *page) matchesKept() int {
 // resources returns the kept entries' resources with the given search mode.
 func (p *page) resources(mode string) []json.RawMessage {
 	out := []json.RawMessage{}
-	for i, e := range p.entries[:p.kept] {
+	for i := range p.entries[:p.kept] {
 		if p.modes[i] != mode {
 			continue
 		}
-		var ent struct {
-			Resource json.RawMessage `json:"resource"`
-		}
-		if json.Unmarshal(e, &ent) == nil && len(ent.Resource) > 0 {
-			out = append(out, ent.Resource)
+		if r := p.resource(i); r != nil {
+			out = append(out, r)
 		}
 	}
 	return out
 }
+
+// resource returns entry i's resource, or nil when it has none.
+func (p *page) resource(i int) json.RawMessage { return p.res[i] }
 
 // bundle is the cleaned Bundle with only the kept entries, for fhir_search.
 func (p *page) bundle() json.RawMessage {
@@ -310,16 +312,13 @@ type resourceOut struct {
 	Note         string          `json:"note,omitempty" jsonschema:"what was left out, if anything"`
 }
 
-// The words every tool description ends with, so that the caps read the same everywhere.
-var (
-	searchHelp = fmt.Sprintf(" Returns {resource_type, total, returned, entries, next, truncated, note}: up to count entries "+
-		"(default %d, at most %d) as FHIR R4 JSON, with narratives (text.div) removed and inline base64 data over %d KiB left out, "+
-		"%d KiB at most in all. When next is present, call this tool again with only next (and practice) to get the following page. "+
-		"practice (name or id) may be left out when only one practice is connected.",
-		DefaultCount, MaxCount, maxInlineData>>10, MaxResultBytes>>10)
-	readHelp = fmt.Sprintf(" Returns {resource_type, id, resource, note} with the resource as FHIR R4 JSON, narrative (text.div) removed "+
-		"and inline base64 data over %d KiB left out, %d KiB at most. practice (name or id) may be left out when only one practice is connected.",
-		maxInlineData>>10, MaxResultBytes>>10)
+// The words every typed search and read description ends with, once per tool in the list a
+// client sends with every model turn: each byte here costs 17 (searchHelp) or 3 (readHelp) in
+// the tool list. What a result holds, its caps and how paging goes are said once, in
+// instructions.md, and a result shows them itself (next, truncated, note); so these are empty.
+const (
+	searchHelp = ""
+	readHelp   = ""
 )
 
 // jsonResult is the text a model reads for a fixed-shape result. The SDK fills

@@ -22,6 +22,12 @@ type query struct {
 	fixed    url.Values // what the tool itself always asks, e.g. list_problems' category
 	category string     // the friendly category searched, for scope hints
 	errs     []error
+
+	given  []string     // the caller's fields that were set, by their names in the tool
+	name   string       // what the caller named the test, when it did
+	mapped *namedTest   // the test that name maps to, searched by its codes
+	match  *nameMatcher // results' names must match this: a name that maps to no codes
+	latest bool         // keep only the most recent result of each test
 }
 
 func newQuery(resource string) *query {
@@ -34,6 +40,13 @@ func (q *query) fail(field, format string, a ...any) {
 
 func (q *query) err() error { return errors.Join(q.errs...) }
 
+// set records that the caller gave field.
+func (q *query) set(field, v string) {
+	if v != "" {
+		q.given = append(q.given, field)
+	}
+}
+
 // FHIR date and dateTime as search values take them, without a prefix.
 var datePattern = regexp.MustCompile(`^\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01])(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,9})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d)?)?)?)?$`)
 
@@ -42,6 +55,8 @@ const dateRule = "use YYYY, YYYY-MM, YYYY-MM-DD or YYYY-MM-DDThh:mm:ss with an o
 // dates adds a range on param: from becomes ge<from> and to le<to>, both inclusive.
 func (q *query) dates(param, fromField, from, toField, to string) {
 	from, to = strings.TrimSpace(from), strings.TrimSpace(to)
+	q.set(fromField, from)
+	q.set(toField, to)
 	ok := true
 	for _, d := range []struct{ field, v string }{{fromField, from}, {toField, to}} {
 		if d.v != "" && !datePattern.MatchString(d.v) {
@@ -68,6 +83,7 @@ func (q *query) instant(param, field, v string) {
 	if v = strings.TrimSpace(v); v == "" {
 		return
 	}
+	q.set(field, v)
 	if !datePattern.MatchString(v) {
 		q.fail(field, "%s is not a date: %s", quote.Quote(v), dateRule)
 		return
@@ -81,6 +97,7 @@ func (q *query) token(param, field, v string) {
 	if v = strings.TrimSpace(v); v == "" {
 		return
 	}
+	q.set(field, v)
 	var alts []string
 	for alt := range strings.SplitSeq(v, ",") {
 		alt = strings.TrimSpace(alt)
@@ -97,18 +114,47 @@ func (q *query) token(param, field, v string) {
 	q.params.Add(param, strings.Join(alts, ","))
 }
 
-// oneOf adds param=<v> when every comma-separated value is in allowed.
-func (q *query) oneOf(param, field, v string, allowed []string) {
+// byName searches for a test by name: by its LOINC codes where loinc is set and the name is a
+// test namedTests knows, else by matching the words against each result's name. Call it after
+// the code field, which it cannot accompany.
+func (q *query) byName(field, v string, loinc bool) {
 	if v = strings.TrimSpace(v); v == "" {
 		return
 	}
-	for s := range strings.SplitSeq(v, ",") {
-		if !slices.Contains(allowed, strings.TrimSpace(s)) {
-			q.fail(field, "%s is not one of %s (several may be separated by commas)", quote.Quote(s), strings.Join(allowed, ", "))
-			return
-		}
+	q.set(field, v)
+	if q.params.Has("code") {
+		q.fail(field, "give name or code, not both")
+		return
 	}
-	q.params.Add(param, strings.ReplaceAll(v, " ", ""))
+	words := strings.Fields(normalName(v))
+	if len(words) == 0 || len(v) > 100 {
+		q.fail(field, "%s is not a test name: give words such as cholesterol, a1c, tsh or blood pressure", quote.Quote(cutText(v, 100)))
+		return
+	}
+	q.name = v
+	if t, ok := lookupTest(v); ok && loinc {
+		q.mapped = &t
+		q.params.Add("code", t.codes())
+		return
+	}
+	q.match = &nameMatcher{all: words}
+}
+
+// word adds param=<v> for an enum's word. checkArgs refused words not in the enum before the
+// handler ran; this refuses them again for callers that skip it, such as the fuzz test.
+func word[E interface {
+	~string
+	enum
+}](q *query, param, field string, v E) {
+	if v == "" {
+		return
+	}
+	q.set(field, string(v))
+	if !slices.Contains(v.values(), string(v)) {
+		q.fail(field, "%s is not one of %s; leave it out for any", quote.Quote(string(v)), strings.Join(v.values(), ", "))
+		return
+	}
+	q.params.Add(param, string(v))
 }
 
 // reference adds param=<Type>/<id> from "<id>" or "<Type>/<id>".
@@ -116,6 +162,7 @@ func (q *query) reference(param, field, typ, v string) {
 	if v = strings.TrimSpace(v); v == "" {
 		return
 	}
+	q.set(field, v)
 	id := strings.TrimPrefix(v, typ+"/")
 	if !practice.IsID(id) {
 		q.fail(field, "%s is not a %s id or reference: give <id> or %s/<id> (ids are 1-64 letters, digits, '-' and '.')", quote.Quote(v), typ, typ)
@@ -130,6 +177,7 @@ func (q *query) friendlyCategory(field, name string) {
 	if name = strings.TrimSpace(name); name == "" {
 		return
 	}
+	q.set(field, name)
 	c, err := fhir.LookupCategory(q.resource, name)
 	if err != nil {
 		q.fail(field, "%v", err)
@@ -139,15 +187,72 @@ func (q *query) friendlyCategory(field, name string) {
 	q.params.Add("category", c.System+"|"+c.Code)
 }
 
-// Status codes, from the FHIR R4 value sets of each resource's status element.
-var (
-	observationStatus = []string{"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
-	reportStatus      = []string{"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
-	medRequestStatus  = []string{"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
-	medRequestIntent  = []string{"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
-	immunizationState = []string{"completed", "entered-in-error", "not-done"}
-	procedureStatus   = []string{"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
-	careTeamStatus    = []string{"proposed", "active", "suspended", "inactive", "entered-in-error"}
-	requestStatus     = []string{"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
-	allergyClinical   = []string{"active", "inactive", "resolved"}
+// The statuses and categories a typed search takes, each an enum of one word. FHIR searches
+// accept several comma-separated statuses, but a list of words inside one string can only be
+// described in prose, or checked by a pattern no model reads; one word from a list the schema
+// shows is what a model gets right the first time. Leaving the field out searches them all,
+// and each record says its own status.
+type (
+	observationStatus     string
+	reportStatus          string
+	medRequestStatus      string
+	medRequestIntent      string
+	immunizationStatus    string
+	procedureStatus       string
+	careTeamStatus        string
+	requestStatus         string
+	allergyClinicalStatus string
+	observationCategory   string
+	conditionCategory     string
+	// detail is how a typed search shows each record: compact rows, or full resources.
+	detail string
 )
+
+func (detail) values() []string { return []string{"compact", "full"} }
+
+// The words of each status, from the FHIR R4 value set of its resource's status element.
+func (observationStatus) values() []string {
+	return []string{"registered", "preliminary", "final", "amended", "corrected", "cancelled", "entered-in-error", "unknown"}
+}
+
+func (reportStatus) values() []string {
+	return []string{"registered", "partial", "preliminary", "final", "amended", "corrected", "appended", "cancelled", "entered-in-error", "unknown"}
+}
+
+func (medRequestStatus) values() []string {
+	return []string{"active", "on-hold", "cancelled", "completed", "entered-in-error", "stopped", "draft", "unknown"}
+}
+
+func (medRequestIntent) values() []string {
+	return []string{"proposal", "plan", "order", "original-order", "reflex-order", "filler-order", "instance-order", "option"}
+}
+
+func (immunizationStatus) values() []string {
+	return []string{"completed", "entered-in-error", "not-done"}
+}
+
+func (procedureStatus) values() []string {
+	return []string{"preparation", "in-progress", "not-done", "on-hold", "stopped", "completed", "entered-in-error", "unknown"}
+}
+
+func (careTeamStatus) values() []string {
+	return []string{"proposed", "active", "suspended", "inactive", "entered-in-error"}
+}
+
+func (requestStatus) values() []string {
+	return []string{"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+}
+
+func (allergyClinicalStatus) values() []string { return []string{"active", "inactive", "resolved"} }
+
+// The categories are the ones practice/fhir knows, by the names the tools give them.
+func (observationCategory) values() []string { return categoryNames(fhir.ObservationCategories) }
+func (conditionCategory) values() []string   { return categoryNames(fhir.ConditionCategories) }
+
+func categoryNames(cats []fhir.Category) []string {
+	names := make([]string, len(cats))
+	for i, c := range cats {
+		names[i] = c.Name
+	}
+	return names
+}

@@ -13,12 +13,12 @@ import (
 
 // practiceIn is the input of a tool that needs nothing but the practice.
 type practiceIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+	Practice string `json:"practice,omitempty"`
 }
 
 type practitionerIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	ID       string `json:"id" jsonschema:"the Practitioner's id, or a reference such as Practitioner/<id> copied from another resource"`
+	Practice string `json:"practice,omitempty"`
+	ID       string `json:"id" jsonschema:"e.g. from Patient.generalPractitioner"`
 }
 
 type coverageIn struct{ paging }
@@ -26,23 +26,22 @@ type coverageIn struct{ paging }
 func (t *tools) addPatient(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:  "get_patient",
-		Title: "Read the patient's demographics",
-		Description: "Reads the connected patient's own Patient resource: name, birth date, gender, address, phone, email, language, " +
-			"identifiers such as the medical record number, and the primary care provider." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
-		Annotations:  readOnly("Read the patient's demographics"),
+		Title: "Patient demographics",
+		Description: "The patient's demographics: name, birth date, gender, address, phone, identifiers (MRN), " +
+			"primary care provider." + readHelp,
+		OutputSchema: outputSchema[resourceOut](t),
+		Annotations:  readOnly("Patient demographics"),
 	}, t.getPatient)
 	addTool(t, s, &sdk.Tool{
-		Name:  "get_practitioner",
-		Title: "Read a clinician",
-		Description: "Reads one Practitioner (a doctor, nurse practitioner or other clinician) by id: name, credentials, NPI and phone. " +
-			"Ids come from references in other resources, e.g. Encounter.participant.individual or Patient.generalPractitioner." + readHelp,
-		OutputSchema: schemaFor[resourceOut](),
-		Annotations:  readOnly("Read a clinician"),
+		Name:         "get_practitioner",
+		Title:        "Clinician",
+		Description:  "A clinician (Practitioner) by id: name, credentials, NPI, phone." + readHelp,
+		OutputSchema: outputSchema[resourceOut](t),
+		Annotations:  readOnly("Clinician"),
 	}, t.getPractitioner)
 	addSearch(t, s, searchTool[coverageIn]{
-		name: "get_coverage", title: "List insurance coverage", resource: "Coverage",
-		description: "Lists the patient's insurance Coverage on file at the practice: payor, plan, subscriber id, relationship and period.",
+		name: "get_coverage", title: "Insurance", resource: "Coverage",
+		description: "The patient's insurance: payor, plan, subscriber id, period.",
 	})
 }
 

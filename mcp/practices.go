@@ -21,8 +21,13 @@ type practiceOut struct {
 }
 
 func toOut(i practice.Info) practiceOut {
+	// scopes is a list in the output schema, never null.
+	scopes := i.Scopes
+	if scopes == nil {
+		scopes = []string{}
+	}
 	return practiceOut{ID: i.ID, Name: i.Name, FHIRBaseURL: i.FHIRBaseURL, PatientID: i.PatientID,
-		Scopes: i.Scopes, TokenExpiry: i.TokenExpiry, State: string(i.State)}
+		Scopes: scopes, TokenExpiry: i.TokenExpiry, State: string(i.State)}
 }
 
 type listIn struct{}
@@ -32,20 +37,20 @@ type listOut struct {
 }
 
 type whoamiIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
+	Practice string `json:"practice,omitempty"`
 }
 
 func (t *tools) addPractices(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:        "list_practices",
-		Title:       "List connected practices",
-		Description: "Lists the connected practices with their id, FHIR base URL, patient id, granted scopes, token expiry and state.",
-		Annotations: readOnly("List connected practices"),
+		Title:       "Connected practices",
+		Description: "The connected practices: name, id, FHIR base URL, patient id, scopes, token expiry, state.",
+		Annotations: readOnly("Connected practices"),
 	}, t.list)
 	addTool(t, s, &sdk.Tool{
 		Name:        "whoami",
 		Title:       "Who is connected",
-		Description: "Tells which patient a practice authorized, which scopes it granted and when the access token expires.",
+		Description: "Which patient a practice authorized, the scopes granted and when the access token expires.",
 		Annotations: readOnly("Who is connected"),
 	}, t.whoami)
 }

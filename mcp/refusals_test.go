@@ -47,14 +47,14 @@ func TestRefusalsNameTheMissingScope(t *testing.T) {
 	t.Parallel()
 	env, cs, p := connected(t)
 	lab := searchPage(t, cs, "search_observation", map[string]any{"category": "laboratory", "count": 1})
-	labID := decode(t, lab.Entries[0]).ID
+	labID := idOf(t, lab.Entries[0])
 	var doc struct {
 		Attachments []struct {
 			BinaryID string `json:"binary_id"`
 		}
 	}
 	docs := searchPage(t, cs, "search_document_reference", map[string]any{"count": 1})
-	callOK(t, cs, "get_document_reference", map[string]any{"id": decode(t, docs.Entries[0]).ID}, &doc)
+	callOK(t, cs, "get_document_reference", map[string]any{"id": idOf(t, docs.Entries[0])}, &doc)
 	binaryID := doc.Attachments[0].BinaryID
 	connectWithout(t, env, cs, p, func(s string) bool {
 		return strings.Contains(s, "Immunization") || strings.Contains(s, "Binary") || strings.HasSuffix(s, "|laboratory")
@@ -94,19 +94,25 @@ func TestBadInputNeverReachesThePractice(t *testing.T) {
 		args map[string]any
 		want string
 	}{
-		// Links and URLs outside the practice's base.
-		{"search_observation", map[string]any{"next": strings.Replace(lab.Next, "127.0.0.1", "evil.example", 1)}, "outside the practice's FHIR base"},
-		{"search_observation", map[string]any{"next": strings.Replace(lab.Next, p.Code, other.Code, 1)}, "outside the practice's FHIR base"},
-		{"search_observation", map[string]any{"next": strings.Replace(lab.Next, "https:", "http:", 1)}, "outside"},
-		{"search_observation", map[string]any{"next": strings.Replace(lab.Next, "/Observation", "/../"+other.Code+"/Observation", 1)}, "outside"},
+		// Links and URLs outside the practice's base. A typed search's next is a cursor this
+		// server holds, never a URL: a link given there goes nowhere.
+		{"search_observation", map[string]any{"next": "https://evil.example/fhir/r4/" + p.Code + "/Observation"}, "is not a next cursor of this tool"},
+		{"search_observation", map[string]any{"next": p.BaseURL + "/Observation?patient=" + other.PatientID}, "is not a next cursor of this tool"},
+		{"search_observation", map[string]any{"next": "aaaaaaaaaaaaaaaaaaaaaaaa.20"}, "has expired"},
+		{"search_observation", map[string]any{"next": lab.Next + "0000"}, "points past the end"},
 		{"fhir_search", map[string]any{"next": "https://evil.example/fhir/r4/" + p.Code + "/Observation"}, "outside the practice's FHIR base"},
+		{"fhir_search", map[string]any{"next": p.BaseURL + "/Observation?patient=" + other.PatientID}, "not the patient who consented"},
+		{"fhir_search", map[string]any{"next": strings.Replace(p.BaseURL, "https:", "http:", 1) + "/Observation"}, "outside"},
+		{"fhir_search", map[string]any{"next": p.BaseURL + "/../" + other.Code + "/Observation"}, "outside"},
 		{"get_binary", map[string]any{"url": "https://evil.example/fhir/r4/" + p.Code + "/Binary/x"}, "outside the practice's FHIR base"},
 		{"get_binary", map[string]any{"url": "../" + other.Code + "/Binary/x"}, "outside"},
 		{"get_binary", map[string]any{"url": "//evil.example/Binary/x"}, "outside"},
 		// Paging rules.
-		{"search_observation", map[string]any{"next": lab.Next, "category": "laboratory"}, "next: give next alone"},
-		{"search_observation", map[string]any{"next": lab.Next, "count": 5}, "count: not used with next"},
-		{"search_condition", map[string]any{"next": lab.Next}, "next: this link pages Observation, not Condition"},
+		{"search_observation", map[string]any{"next": lab.Next, "category": "laboratory"}, "next: the cursor already carries its search"},
+		{"search_observation", map[string]any{"next": lab.Next, "name": "a1c"}, "drop the other search fields (name)"},
+		{"search_observation", map[string]any{"next": lab.Next, "detail": "all"}, "detail: \"all\" is not one of compact, full"},
+		{"search_condition", map[string]any{"next": lab.Next}, "next: this cursor pages search_observation's results"},
+		{"search_observation", map[string]any{"next": lab.Next, "practice": other.Name}, "unknown practice"},
 		{"search_observation", map[string]any{"count": 101}, "count: 101 is out of range"},
 		{"search_observation", map[string]any{"count": -1}, "count: -1 is out of range"},
 		{"fhir_search", map[string]any{"resource": "Observation", "params": map[string]any{"_count": "500"}}, "params._count"},

@@ -4,22 +4,22 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"path"
 	"strconv"
 	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
-	"github.com/healow-mcp/healow-mcp/practice/fhir"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // paging is what every typed search and list tool takes besides its own search fields.
 type paging struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of the practice; may be left out when only one is connected"`
-	Count    int    `json:"count,omitempty" jsonschema:"how many entries per page, 1 to 100; default 20"`
-	Next     string `json:"next,omitempty" jsonschema:"the next link from a previous page of this tool, to get the following page; give it alone (practice may accompany it)"`
+	Practice string `json:"practice,omitempty"`
+	Detail   detail `json:"detail,omitempty"`
+	Count    int    `json:"count,omitempty" minimum:"1" maximum:"100"`
+	Next     string `json:"next,omitempty"`
 }
 
 func (p paging) pagingArgs() paging { return p }
@@ -35,21 +35,21 @@ type searchTool[In pager] struct {
 }
 
 // addSearch registers a typed search tool: validation, scoping to the connected patient,
-// paging and output bounding are the same for all of them; only the fields differ.
+// ordering, paging and output bounding are the same for all of them; only the fields differ.
 func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 	addTool(t, s, &sdk.Tool{
 		Name:         st.name,
 		Title:        st.title,
 		Description:  st.description + searchHelp,
 		InputSchema:  schemaFor[In](),
-		OutputSchema: schemaFor[pageOut](),
+		OutputSchema: outputSchema[pageOut](t),
 		Annotations:  readOnly(st.title),
 	}, func(ctx context.Context, _ *sdk.CallToolRequest, in In) (*sdk.CallToolResult, pageOut, error) {
 		q := newQuery(st.resource)
 		if st.build != nil {
 			st.build(in, q)
 		}
-		out, err := t.runSearch(ctx, in.pagingArgs(), q)
+		out, err := t.typedSearch(ctx, st.name, in.pagingArgs(), q)
 		if err != nil {
 			return nil, pageOut{}, err
 		}
@@ -57,128 +57,146 @@ func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 	})
 }
 
-// runSearch checks paging against the query, fetches one page and shapes it.
-func (t *tools) runSearch(ctx context.Context, pg paging, q *query) (pageOut, error) {
-	if err := q.err(); err != nil {
+// typedSearch answers a typed search: its first page, read, ordered newest first and kept for
+// the pages after it, or a following page of a result kept before.
+func (t *tools) typedSearch(ctx context.Context, tool string, pg paging, q *query) (pageOut, error) {
+	full, err := wantFull(string(pg.Detail))
+	if err != nil {
 		return pageOut{}, err
 	}
-	req := practice.Request{Resource: q.resource, Params: q.params}
+	count, err := pageSize("count", pg.Count)
+	if err != nil {
+		return pageOut{}, err
+	}
 	if pg.Next != "" {
-		if err := nextAlone(pg, q); err != nil {
-			return pageOut{}, err
-		}
-		req = practice.Request{Next: pg.Next}
-	} else {
-		count, err := pageSize("count", pg.Count)
-		if err != nil {
-			return pageOut{}, err
-		}
-		for k, v := range q.fixed {
-			req.Params[k] = v
-		}
-		req.Params.Set("_count", strconv.Itoa(count))
+		return t.followingPage(ctx, tool, pg, q, count, full)
+	}
+	if err := q.err(); err != nil {
+		return pageOut{}, err
 	}
 	a, err := t.reg.Lookup(ctx, pg.Practice)
 	if err != nil {
 		return pageOut{}, explain(err)
 	}
-	tg := target{resource: q.resource, category: q.category}
-	p, asked, err := t.fetchPage(ctx, a, req, tg)
+	info, err := a.Info(ctx)
+	if err != nil {
+		return pageOut{}, explain(err)
+	}
+	h, err := t.read(ctx, a, q)
 	if err != nil {
 		return pageOut{}, err
 	}
-	out := pageOut{
-		ResourceType: q.resource,
-		Total:        p.total,
-		Entries:      p.resources("match"),
-		Next:         p.next,
-		Truncated:    p.cut(),
-		Withheld:     p.withheld.Total(),
-		Note:         p.note("count", asked),
-	}
-	out.Returned = len(out.Entries)
-	if inc := p.resources("include"); len(inc) > 0 {
-		out.Included = inc
-	}
+	h.tool, h.practiceID, h.patientID, h.resource = tool, a.ID(), info.PatientID, q.resource
 	if q.category != "" {
-		out.Note = strings.TrimSpace(out.Note + " " + t.categoryNote(ctx, a, q))
+		h.extra.note = strings.TrimSpace(h.extra.note + " " + t.categoryNote(ctx, a, q))
 	}
-	return out, nil
+	return t.pageOf(h, "", 0, count, full), nil
 }
 
-// nextAlone refuses a next link given with search fields, which it would silently ignore, or
-// with a link that pages another resource type than the tool's.
-func nextAlone(pg paging, q *query) error {
-	if pg.Count != 0 {
-		return fmt.Errorf("count: not used with next, whose link keeps the page size of the first page")
+// followingPage answers a next cursor: a page of a result read before, for the same practice
+// and patient.
+func (t *tools) followingPage(ctx context.Context, tool string, pg paging, q *query, count int, full bool) (pageOut, error) {
+	if err := nextAlone(q); err != nil {
+		return pageOut{}, err
 	}
-	if len(q.params) > 0 {
-		names := make([]string, 0, len(q.params))
-		for k := range q.params {
-			names = append(names, k)
+	h, id, offset, err := t.cursors.take(tool, pg.Next)
+	if err != nil {
+		return pageOut{}, err
+	}
+	key := pg.Practice
+	if key == "" {
+		key = h.practiceID
+	}
+	a, err := t.reg.Lookup(ctx, key)
+	if err != nil {
+		return pageOut{}, explain(err)
+	}
+	if a.ID() != h.practiceID {
+		return pageOut{}, fmt.Errorf("next: this cursor pages another practice's results; give it alone or with the practice it came from")
+	}
+	info, err := a.Info(ctx)
+	if err != nil {
+		return pageOut{}, explain(err)
+	}
+	if info.PatientID != h.patientID {
+		return pageOut{}, fmt.Errorf("next: %q was connected again, for another patient, since this search; run the search again without next", info.Name)
+	}
+	return t.pageOf(h, id, offset, count, full), nil
+}
+
+// nextAlone refuses search fields given with a next cursor, which carries its search already:
+// they would be silently ignored.
+func nextAlone(q *query) error {
+	given := q.given
+	if q.latest {
+		given = append(given, "latest")
+	}
+	if len(given) == 0 {
+		return nil
+	}
+	return fmt.Errorf("next: the cursor already carries its search, so drop the other search fields (%s); only count, detail and practice may accompany it", strings.Join(given, ", "))
+}
+
+// wantFull reads the detail field.
+func wantFull(detail string) (bool, error) {
+	switch strings.TrimSpace(detail) {
+	case "", "compact":
+		return false, nil
+	case "full":
+		return true, nil
+	}
+	return false, fmt.Errorf("detail: %s is not compact or full", quote.Quote(cutText(detail, 64)))
+}
+
+// read reads a search's matches, orders them newest first and keeps what the tool asked for
+// (the results of a named test, the latest of each).
+func (t *tools) read(ctx context.Context, a *practice.Actor, q *query) (*held, error) {
+	params := url.Values{}
+	for k, v := range q.params {
+		params[k] = v
+	}
+	for k, v := range q.fixed {
+		params[k] = v
+	}
+	params.Set("_count", strconv.Itoa(readCount))
+	tg := target{resource: q.resource, category: q.category}
+	c, err := t.collect(ctx, a, practice.Request{Resource: q.resource, Params: params}, tg)
+	if err != nil {
+		return nil, err
+	}
+	items, match := c.items, q.match
+	var notes []string
+	if q.mapped != nil && len(items) == 0 && c.complete() {
+		// The practice may record the test under codes of its own: look again by name.
+		params.Del("code")
+		again, err := t.collect(ctx, a, practice.Request{Resource: q.resource, Params: params}, tg)
+		if err == nil {
+			c, items, match = again, again.items, &nameMatcher{any: q.mapped.words}
+			notes = append(notes, fmt.Sprintf("No result carries the LOINC codes of %s, so results are matched by their names instead (%s).",
+				quote.Quote(q.name), strings.Join(q.mapped.words, ", ")))
 		}
-		return fmt.Errorf("next: give next alone (practice may accompany it); it already carries the search, so drop the other fields (%s)", strings.Join(names, ", "))
 	}
-	if u, err := url.Parse(pg.Next); err == nil {
-		if last := path.Base(u.Path); fhir.IsResourceType(last) && last != q.resource {
-			return fmt.Errorf("next: this link pages %s, not %s; pass it to the %s search instead", last, q.resource, last)
-		}
+	if match != nil {
+		items = matching(items, *match)
 	}
-	return nil
-}
-
-// pageSize checks a requested page size; 0 means the default.
-func pageSize(field string, n int) (int, error) {
-	switch {
-	case n == 0:
-		return DefaultCount, nil
-	case n < 1 || n > MaxCount:
-		return 0, fmt.Errorf("%s: %d is out of range; ask for 1 to %d entries a page", field, n, MaxCount)
+	newestFirst(items)
+	if q.latest {
+		items = latestOfEach(items)
 	}
-	return n, nil
-}
-
-// fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
-// once with _count set to what fit, so that its next link continues right after the last entry
-// shown and nothing is skipped; it reports that page size as asked. A page reached through a
-// next link cannot be re-asked that way (its link is the server's), nor one from a practice that
-// ignores _count (it sent more matches than asked), so their notes say what was left out.
-func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.Request, tg target) (*page, int, error) {
-	resp, err := t.fetch(ctx, a, req)
-	if err != nil {
-		return nil, 0, t.explainFetch(ctx, a, tg, err)
+	h := &held{entries: items}
+	h.extra.included = c.included
+	h.extra.withheld = c.withheld.Total()
+	if c.complete() {
+		n := len(items)
+		h.extra.total = &n
+	} else if match == nil && !q.latest {
+		h.extra.total = c.total
 	}
-	p, err := readPage(ctx, resp.Body)
-	if err != nil {
-		return nil, 0, err
+	h.extra.note = strings.TrimSpace(strings.Join(append(notes, c.note()), " "))
+	for _, it := range items {
+		h.bytes += len(it.rowJ) + len(it.full)
 	}
-	p.withheld = resp.Withheld
-	fit := p.matchesKept()
-	if !p.cut() || req.Next != "" || fit == 0 {
-		return p, 0, nil
-	}
-	// A practice that sent more matches than the page size asked ignores it: asking again with a
-	// smaller one would fetch as much again, for nothing.
-	if asked, err := strconv.Atoi(req.Params.Get("_count")); err == nil && p.matches() > asked {
-		p.countIgnored = asked
-		return p, 0, nil
-	}
-	resp.Release() // done with: its budget goes to the page asked again
-	again := req
-	again.Params = url.Values{}
-	for k, v := range req.Params {
-		again.Params[k] = v
-	}
-	again.Params.Set("_count", strconv.Itoa(fit))
-	resp, err = t.fetch(ctx, a, again)
-	if err != nil {
-		return nil, 0, t.explainFetch(ctx, a, tg, err)
-	}
-	if p, err = readPage(ctx, resp.Body); err != nil {
-		return nil, 0, err
-	}
-	p.withheld = resp.Withheld
-	return p, fit, nil
+	return h, nil
 }
 
 // categoryNote warns when no granted scope covers the category searched: eCW then leaves such
@@ -194,4 +212,15 @@ func (t *tools) categoryNote(ctx context.Context, a *practice.Actor, q *query) s
 	}
 	return fmt.Sprintf("None of the scopes granted by %q covers %s in category %s, so the practice may leave such records out. To include them, run `healow connect --name %q --fhir-base-url %s` (or connect_practice) again and allow %s.",
 		info.Name, q.resource, q.category, info.Name, info.FHIRBaseURL, smart.ScopeHint(q.resource, q.category))
+}
+
+// pageSize checks a requested page size; 0 means the default.
+func pageSize(field string, n int) (int, error) {
+	switch {
+	case n == 0:
+		return DefaultCount, nil
+	case n < 1 || n > MaxCount:
+		return 0, fmt.Errorf("%s: %d is out of range; ask for 1 to %d entries a page", field, n, MaxCount)
+	}
+	return n, nil
 }

@@ -4,9 +4,13 @@ package mcp
 
 import (
 	_ "embed"
+	"reflect"
+	"sync"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
@@ -18,10 +22,18 @@ var Version = "dev"
 
 // NewServer returns an MCP server whose tools read from the practices in reg.
 func NewServer(reg *supervisor.Registry) *sdk.Server {
+	l := NewLoading()
+	l.Done(reg, nil)
+	return NewServerLoading(l)
+}
+
+// NewServerLoading returns an MCP server that answers initialize and lists its tools at once,
+// and whose tool calls wait for the registry l is handed (see Loading).
+func NewServerLoading(l *Loading) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
-		&sdk.ServerOptions{Instructions: instructions})
-	t := &tools{reg: reg, checks: argChecks{}}
-	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments)
+		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
+	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
+	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments, t.awaitRegistry)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)
@@ -36,12 +48,20 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 	t.addReports(s)
 	t.addDocuments(s)
 	t.addBinary(s)
+	t.addSummary(s)
 	return s
 }
 
 type tools struct {
-	reg    *supervisor.Registry
-	checks argChecks // filled as tools are added, before any call
+	// reg, clock and cursors are set by awaitRegistry before any tool runs: the registry's clock
+	// is the time of the tools too.
+	reg     *supervisor.Registry
+	clock   actor.Clock
+	cursors *cursors // typed searches' ordered results, for their following pages
+	loading *Loading
+	handed  sync.Once
+	checks  argChecks                           // filled as tools are added, before any call
+	outputs map[reflect.Type]*jsonschema.Schema // output schemas by type, made once (outputSchema)
 }
 
 func ptr[T any](v T) *T { return &v }

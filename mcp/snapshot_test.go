@@ -53,7 +53,8 @@ func TestToolSnapshots(t *testing.T) {
 	}
 }
 
-// Every tool says what it returns and carries every annotation explicitly; reads are
+// Every tool says what it returns (a sentence at least: the descriptions are kept short, since
+// the list is sent with every model turn) and carries every annotation explicitly; reads are
 // read-only, idempotent and not destructive, and disconnect_practice alone is destructive.
 func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 	t.Parallel()
@@ -63,7 +64,7 @@ func TestEveryToolIsAnnotatedAndDescribed(t *testing.T) {
 	}
 	for _, tool := range tools {
 		a := tool.Annotations
-		if a == nil || a.Title == "" || tool.Title == "" || len(tool.Description) < 80 ||
+		if a == nil || a.Title == "" || tool.Title == "" || len(tool.Description) < 50 ||
 			a.DestructiveHint == nil || a.OpenWorldHint == nil {
 			t.Errorf("tool %s lacks a title, description or explicit annotations: %+v", tool.Name, a)
 			continue

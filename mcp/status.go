@@ -12,7 +12,7 @@ import (
 )
 
 type statusIn struct {
-	Practice string `json:"practice,omitempty" jsonschema:"name or id of one practice; leave out for every connected practice"`
+	Practice string `json:"practice,omitempty" jsonschema:"name or id; leave out for all"`
 }
 
 type statusOut struct {
@@ -64,7 +64,7 @@ func toHealthOut(p status.Practice) healthOut {
 }
 
 type disconnectIn struct {
-	Practice string `json:"practice" jsonschema:"name or id of the practice to disconnect; required, even when only one is connected"`
+	Practice string `json:"practice" jsonschema:"name or id, even when only one is connected"`
 }
 
 type disconnectOut struct {
@@ -77,22 +77,16 @@ type disconnectOut struct {
 func (t *tools) addStatus(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:  "practice_status",
-		Title: "Why a practice does or does not answer",
-		Description: "Tells how each connected practice is doing in this server: its state (ready, refreshing, rate-limited until a time, " +
-			"circuit open until a time, needs-reconnect, restarting...), whether it is healthy, what the user can do when it is not, " +
-			"access token time left, last refresh, last request (time, HTTP status, latency), requests succeeded and failed, median and " +
-			"95th-percentile latency, rate limiter tokens left, circuit breaker state, restarts and the last error in words. " +
-			"Use it when a practice fails or is slow, to tell the user why. practice (name or id) may be left out for all of them.",
+		Title: "Practice health",
+		Description: "Why a practice fails or is slow: state (rate-limited or circuit open until when, needs-reconnect...), " +
+			"advice for the user, latency, limits, last error.",
 		OutputSchema: schemaFor[statusOut](),
-		Annotations:  &sdk.ToolAnnotations{Title: "Why a practice does or does not answer", ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(false)},
+		Annotations:  &sdk.ToolAnnotations{Title: "Practice health", ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(false)},
 	}, t.status)
 	addTool(t, s, &sdk.Tool{
-		Name:  "disconnect_practice",
-		Title: "Disconnect a practice",
-		Description: "Disconnects a practice for good: asks the practice to revoke the grant when it offers that (eClinicalWorks does not today), " +
-			"deletes its tokens from the OS keychain and forgets it, and every healow server stops serving it within a second. " +
-			"Reading it again needs a new sign-in (connect_practice). Only call it when the user asked to disconnect that practice; " +
-			"practice (name or id) is required.",
+		Name:        "disconnect_practice",
+		Title:       "Disconnect a practice",
+		Description: "Disconnects a practice for good: revokes the grant where it can, deletes its tokens. Only when the user asks.",
 		Annotations: &sdk.ToolAnnotations{Title: "Disconnect a practice", ReadOnlyHint: false, IdempotentHint: true, DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
 	}, t.disconnect)
 }

@@ -86,7 +86,8 @@ func TestToolsLeaveAnAuditTrail(t *testing.T) {
 	p := env.Sandbox.Practices()[0]
 	id := connectThroughTools(t, env, cs, p)
 	var page struct {
-		Returned int `json:"returned"`
+		Returned int  `json:"returned"`
+		Total    *int `json:"total"`
 	}
 	callOK(t, cs, "search_observation", map[string]any{"category": "laboratory", "count": 5}, &page)
 	var me struct{}
@@ -95,7 +96,8 @@ func TestToolsLeaveAnAuditTrail(t *testing.T) {
 	callErr(t, cs, "fhir_get", map[string]any{"resource": "Observation", "id": "no-such-thing"}, "not found")
 
 	want := []vault.Access{
-		{Tool: "search_observation", ResourceType: "Observation", Resources: page.Returned, Outcome: "ok"},
+		// The search read every match to order them, and the trail counts what it read.
+		{Tool: "search_observation", ResourceType: "Observation", Resources: *page.Total, Outcome: "ok"},
 		{Tool: "get_patient", ResourceType: "Patient", Resources: 1, Outcome: "ok"},
 		{Tool: "fhir_get", ResourceType: "Observation", Resources: 0, Outcome: "http-404"},
 	}

@@ -21,7 +21,7 @@ type Access struct {
 	PracticeID   string
 	Tool         string // the MCP tool, e.g. "search_observation"
 	ResourceType string // e.g. "Observation"
-	Resources    int    // resources the practice returned and the tool passed on
+	Resources    int    // resources the practice returned (a typed search reads every match, then pages them)
 	Withheld     int    // resources left out as not the connected patient's
 	Outcome      string // "ok" or an error class, e.g. "http-403", "needs-reconnect"
 }

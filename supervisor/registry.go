@@ -271,3 +271,7 @@ func (r *Registry) names() string {
 	}
 	return strings.Join(names, ", ")
 }
+
+// Clock is the registry's time, which callers that keep time-bound state of their own (the MCP
+// layer's paging cursors) share, so that tests control it too.
+func (r *Registry) Clock() actor.Clock { return r.clock }

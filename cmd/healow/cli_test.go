@@ -34,13 +34,18 @@ import (
 	"github.com/zalando/go-keyring"
 )
 
-// build is the one build of healow a test run shares.
-var build struct {
-	dir  string // made by TestMain, removed when the run ends
+// buildDir holds the binaries a test run builds; TestMain makes it and removes it when the run
+// ends.
+var buildDir string
+
+// A build is one program a test run builds at most once and shares.
+type build struct {
 	once sync.Once
 	path string
 	err  error
 }
+
+var healowBuild, bareBuild build
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "healow-test-")
@@ -48,7 +53,7 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	build.dir = dir
+	buildDir = dir
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
@@ -58,20 +63,26 @@ func TestMain(m *testing.M) {
 // it, and every later one in the run shares that build, so a run builds it at most once and a
 // run of tests that need none (go test -run TestStatusTable) does not wait for a build. It is
 // built as a user builds it, without -race whatever the tests are built with.
-func binary(t testing.TB) string {
+func binary(t testing.TB) string { return healowBuild.get(t, ".", "healow") }
+
+// bareServer returns the path of testdata/bareserver built as binary builds healow: the bare
+// go-sdk server healow serve is measured against.
+func bareServer(t testing.TB) string { return bareBuild.get(t, "./testdata/bareserver", "bareserver") }
+
+func (b *build) get(t testing.TB, pkg, name string) string {
 	t.Helper()
-	build.once.Do(func() {
-		path := filepath.Join(build.dir, "healow")
-		if out, err := exec.Command("go", "build", "-o", path, ".").CombinedOutput(); err != nil {
-			build.err = fmt.Errorf("go build: %v\n%s", err, out)
+	b.once.Do(func() {
+		path := filepath.Join(buildDir, name)
+		if out, err := exec.Command("go", "build", "-o", path, pkg).CombinedOutput(); err != nil {
+			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 			return
 		}
-		build.path = path
+		b.path = path
 	})
-	if build.err != nil {
-		t.Fatal(build.err)
+	if b.err != nil {
+		t.Fatal(b.err)
 	}
-	return build.path
+	return b.path
 }
 
 // step runs one step of a scenario as a subtest, and ends the scenario when the step fails:
@@ -293,7 +304,7 @@ func (c cli) serveRaw(t *testing.T) (serve *exec.Cmd, stdin io.WriteCloser, stdo
 }
 
 // requireKeychain skips without a Secret Service, unless HEALOW_TEST_KEYCHAIN=1 demands one.
-func requireKeychain(t *testing.T) {
+func requireKeychain(t testing.TB) {
 	t.Helper()
 	required := os.Getenv("HEALOW_TEST_KEYCHAIN") == "1"
 	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" && runtime.GOOS == "linux" {
@@ -371,7 +382,7 @@ func freePort(t *testing.T) string {
 	return port
 }
 
-func randomHex(t *testing.T) string {
+func randomHex(t testing.TB) string {
 	b := make([]byte, 8)
 	rand.Read(b)
 	return hex.EncodeToString(b)

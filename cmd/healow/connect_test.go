@@ -152,9 +152,21 @@ func TestDemoRuns(t *testing.T) {
 	if err := demo(context.Background(), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fhir_search", "whoami \"Sunrise Family Medicine\"", "next page", "complete_oauth → practice pr_"} {
+	for _, want := range []string{"fhir_search", "whoami \"Sunrise Family Medicine\"", "next page", "complete_oauth → practice pr_",
+		// A row as the model reads it, the latest cholesterol asked for by name, and the summary.
+		`"test":"Glucose [Mass/volume] in Serum or Plasma","code":"http://loinc.org|2345-7","value":"130 mg/dL","flag":"H"`,
+		"search_observation map[latest:true name:cholesterol]: 1 in all",
+		`"code":"http://loinc.org|13457-7","value":"124 mg/dL"`,
+		"patient_summary (every practice, one call,",
+		"Lakeside Internal Medicine: answered",
+		"Sunrise Family Medicine: answered",
+	} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out.String())
 		}
+	}
+	// Every typed search prints rows, never a resource the demo cannot describe.
+	if strings.Contains(out.String(), "<nil>") {
+		t.Fatalf("demo output prints <nil>:\n%s", out.String())
 	}
 }

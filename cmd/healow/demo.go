@@ -127,6 +127,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			args map[string]any
 		}{
 			{"search_observation", map[string]any{"category": "laboratory"}},
+			{"search_observation", map[string]any{"name": "cholesterol", "latest": true}},
 			{"list_problems", map[string]any{}},
 			{"search_medication_request", map[string]any{"status": "active"}},
 		} {
@@ -142,7 +143,7 @@ func demo(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
-	return nil
+	return d.summary()
 }
 
 type demoClient struct {
@@ -196,10 +197,10 @@ func (d *demoClient) search(args map[string]any) error {
 // page prints the first page of a typed search, then follows its next link, as a model would.
 func (d *demoClient) page(tool string, args map[string]any) error {
 	var pg struct {
-		Total    int              `json:"total"`
-		Returned int              `json:"returned"`
-		Entries  []map[string]any `json:"entries"`
-		Next     string           `json:"next"`
+		Total    int               `json:"total"`
+		Returned int               `json:"returned"`
+		Entries  []json.RawMessage `json:"entries"`
+		Next     string            `json:"next"`
 	}
 	if err := d.call(tool, args, &pg); err != nil {
 		return err
@@ -216,7 +217,7 @@ func (d *demoClient) page(tool string, args map[string]any) error {
 			fmt.Fprintf(d.out, "    …\n")
 			break
 		}
-		fmt.Fprintf(d.out, "    %s\n", describe(e))
+		fmt.Fprintf(d.out, "    %s\n", e) // a compact row, as the model reads it
 	}
 	if pg.Next != "" {
 		var next struct {
@@ -230,11 +231,58 @@ func (d *demoClient) page(tool string, args map[string]any) error {
 	return nil
 }
 
+// summary asks for the patient's whole record across both practices in one call, as a model
+// asked "summarise my health" would, and prints the size of the answer and a few of its facts.
+func (d *demoClient) summary() error {
+	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: "patient_summary", Arguments: map[string]any{}})
+	if err != nil {
+		return fmt.Errorf("patient_summary: %w", err)
+	}
+	text := ""
+	for _, c := range res.Content {
+		if t, ok := c.(*sdk.TextContent); ok {
+			text += t.Text
+		}
+	}
+	if res.IsError {
+		return fmt.Errorf("patient_summary: %s", text)
+	}
+	type item struct {
+		Name, Value, Flag, Date string
+		From                    []string
+	}
+	var sum struct {
+		Problems, Medications, Allergies, Immunizations, Vitals, Labs []item
+		Practices                                                     []struct{ Name, State string }
+	}
+	if err := json.Unmarshal([]byte(text), &sum); err != nil {
+		return fmt.Errorf("patient_summary: %w", err)
+	}
+	fmt.Fprintf(d.out, "\npatient_summary (every practice, one call, %d bytes):\n", len(text))
+	for _, p := range sum.Practices {
+		fmt.Fprintf(d.out, "  %s: %s\n", p.Name, p.State)
+	}
+	fmt.Fprintf(d.out, "  %d problems, %d medications, %d allergies, %d immunizations, %d vital signs, %d lab tests\n",
+		len(sum.Problems), len(sum.Medications), len(sum.Allergies), len(sum.Immunizations), len(sum.Vitals), len(sum.Labs))
+	for _, kind := range []struct {
+		name  string
+		items []item
+	}{{"problem", sum.Problems}, {"vital", sum.Vitals}, {"lab", sum.Labs}} {
+		for _, it := range kind.items[:min(2, len(kind.items))] {
+			line := strings.Join(strings.Fields(strings.Join([]string{it.Date, it.Name, it.Value, it.Flag}, " ")), " ")
+			fmt.Fprintf(d.out, "  %-8s %s (%s)\n", kind.name, line, strings.Join(it.From, ", "))
+		}
+	}
+	return nil
+}
+
 // documents finds the latest progress note and reads its text, as a model asked about the last
 // visit would.
 func (d *demoClient) documents(practice string) error {
 	var docs struct {
-		Entries []map[string]any `json:"entries"`
+		Entries []struct {
+			ID string `json:"id"`
+		} `json:"entries"`
 	}
 	if err := d.call("search_document_reference", map[string]any{"practice": practice, "type": "http://loinc.org|11506-3"}, &docs); err != nil {
 		return err
@@ -248,7 +296,7 @@ func (d *demoClient) documents(practice string) error {
 			BinaryID    string `json:"binary_id"`
 		} `json:"attachments"`
 	}
-	if err := d.call("get_document_reference", map[string]any{"practice": practice, "id": docs.Entries[0]["id"]}, &doc); err != nil {
+	if err := d.call("get_document_reference", map[string]any{"practice": practice, "id": docs.Entries[0].ID}, &doc); err != nil {
 		return err
 	}
 	at := doc.Attachments[0]

@@ -94,6 +94,9 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	}
 
 	step(t, "serve tightens the store's modes", func(t *testing.T) {
+		// serve opens the store while it answers; a tool call waits until it has.
+		var list struct{ Practices []struct{ ID string } }
+		callJSON(t, ctx, cs, "list_practices", nil, &list)
 		assertMode(t, filepath.Dir(storePath), 0o700)
 		assertMode(t, storePath, 0o600)
 	})

@@ -7,7 +7,10 @@ import (
 	"log/slog"
 	"os"
 
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -26,33 +29,82 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	store, err := openStore()
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	// A damaged store would leave the registry unable to start, and every practice's tools
-	// failing; better to refuse now, saying where it is and what to do.
-	if err := store.Check(ctx); err != nil {
-		return err
-	}
 	log := newLogger()
 	slog.SetDefault(log)
-	rt := newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path()))
-
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	treeDone := make(chan error, 1)
-	go func() { treeDone <- rt.Tree.Serve(ctx) }()
-
-	log.Info("serving MCP on stdio", "store", store.Path())
+	s := server{
+		open: openStore,
+		tree: func(store *vault.Store) *supervisor.Tree {
+			return newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path())).Tree
+		},
+		log: log,
+	}
 	// Not the SDK's StdioTransport: it ends the session at the first line that is not a message.
 	// stdout carries the MCP messages and nothing else.
-	err = mcp.NewServer(rt.Tree.Registry).Run(ctx, &mcp.LineTransport{In: os.Stdin, Out: os.Stdout, Logger: log})
+	return s.serve(ctx, &mcp.LineTransport{In: os.Stdin, Out: os.Stdout, Logger: log})
+}
+
+// server is healow serve: the MCP server, and the store and tree behind its tools.
+type server struct {
+	open func() (*vault.Store, error)
+	tree func(*vault.Store) *supervisor.Tree // wires the tree over the open store
+	log  *slog.Logger
+}
+
+// serve answers the client on t from the start, since initialize and tools/list need no
+// practice, while the store is opened and checked and the tree started; tool calls wait for
+// them (see mcp.Loading). A store that cannot be opened fails every tool call with what to do,
+// and serve returns its error, with the exit status it brings, once the client is done.
+func (s server) serve(ctx context.Context, t sdk.Transport) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	loading := mcp.NewLoading()
+	loaded := make(chan error, 1)
+	treeDone := make(chan struct{})
+	go func() { loaded <- s.load(ctx, loading, treeDone) }()
+
+	s.log.Info("serving MCP on stdio")
+	err := mcp.NewServerLoading(loading).Run(ctx, t)
+	// The load is waited for, not cancelled, when the client leaves: it takes moments, and a
+	// store that cannot be opened must end serve with its error however short the session.
+	loadErr := <-loaded
 	cancel()
-	<-treeDone
-	if errors.Is(err, context.Canceled) {
+	if loadErr == nil {
+		<-treeDone
+	}
+	switch {
+	case loadErr != nil && !errors.Is(loadErr, context.Canceled):
+		return loadErr
+	case errors.Is(err, context.Canceled):
 		return nil
 	}
 	return err
+}
+
+// load opens and checks the store, starts the tree over it until ctx ends (closing treeDone
+// when the tree has stopped and the store is closed), and hands the registry to the tools.
+func (s server) load(ctx context.Context, loading *mcp.Loading, treeDone chan<- struct{}) error {
+	store, err := s.open()
+	if err == nil {
+		// A damaged store would leave the registry unable to start, and every practice's tools
+		// failing obscurely; better to say at once where it is and what to do.
+		if err = store.Check(ctx); err != nil {
+			store.Close()
+		}
+	}
+	if err != nil {
+		loading.Done(nil, err)
+		if !errors.Is(err, context.Canceled) {
+			s.log.Error("healow serves no practice: the token store cannot be used", "err", err)
+		}
+		return err
+	}
+	tree := s.tree(store)
+	go func() {
+		defer close(treeDone)
+		tree.Serve(ctx)
+		store.Close()
+	}()
+	loading.Done(tree.Registry, nil)
+	s.log.Info("serving the practices of the token store", "store", store.Path())
+	return nil
 }

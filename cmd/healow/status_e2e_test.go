@@ -65,10 +65,19 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 		with(hostOf(t, first["FEIGCD"]), "<first sandbox>").with(hostOf(t, second["FEIGCD"]), "<second sandbox>")
 
 	sessions := []*sdk.ClientSession{c.serve(t, "status-e2e", nil), c.serve(t, "status-e2e", nil)}
+	// A typed search reads every match from the practice and shows the model the first page; the
+	// audit counts what the practice returned, which the result's total says.
+	var labs struct {
+		Total    int `json:"total"`
+		Returned int `json:"returned"`
+	}
 	step(t, "read through the tools", func(t *testing.T) {
 		var out struct{}
 		callJSON(t, ctx, sessions[0], "get_patient", map[string]any{"practice": "Sunrise"}, &out)
-		callJSON(t, ctx, sessions[0], "search_observation", map[string]any{"practice": "Sunrise", "category": "laboratory", "count": 5}, &out)
+		callJSON(t, ctx, sessions[0], "search_observation", map[string]any{"practice": "Sunrise", "category": "laboratory", "count": 5}, &labs)
+		if labs.Returned != 5 || labs.Total <= 5 {
+			t.Fatalf("search_observation returned %d of %d", labs.Returned, labs.Total)
+		}
 	})
 
 	// Once the two-second token has lapsed and its renewal was refused, both servers show Revoked
@@ -134,7 +143,7 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 	step(t, "audit", func(t *testing.T) {
 		var audit []auditRow
 		c.runJSON(t, &audit, "audit", "--json")
-		if len(audit) != 3 || audit[0].Tool != "get_patient" || audit[1].Resources != 5 || audit[2].Practice != "Lakeside" || audit[2].Outcome == "ok" {
+		if len(audit) != 3 || audit[0].Tool != "get_patient" || audit[1].Resources != labs.Total || audit[2].Practice != "Lakeside" || audit[2].Outcome == "ok" {
 			t.Fatalf("audit = %+v", audit)
 		}
 		c.runJSON(t, &audit, "audit", "--json", "--practice", "sunrise", "--since", "1h")

@@ -51,6 +51,20 @@ var catalog = sync.OnceValue(func() []*practice {
 	return out
 })
 
+// copies builds the practices past the catalog's, up to n in all: each a copy of a catalog
+// practice's spec under a code, name and patient id of its own, so that its ids differ too.
+func copies(n int) []*practice {
+	var out []*practice
+	for i := len(practiceSpecs); i < n; i++ {
+		spec := practiceSpecs[i%len(practiceSpecs)]
+		spec.code = fmt.Sprintf("SB%c%c%c%c", 'A'+i/17576%26, 'A'+i/676%26, 'A'+i/26%26, 'A'+i%26)
+		spec.name = fmt.Sprintf("%s %d", spec.name, i+1)
+		spec.patient.id = fmt.Sprintf("%s-%04d", spec.patient.id[:39], i)
+		out = append(out, buildPractice(spec))
+	}
+	return out
+}
+
 // builder accumulates one practice's records. Its random source is seeded
 // by the practice code, so every run produces the same values and ids.
 type builder struct {

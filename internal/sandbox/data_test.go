@@ -112,3 +112,23 @@ func TestPDFOffsets(t *testing.T) {
 		t.Errorf("parentheses are not escaped")
 	}
 }
+
+// Past its two practices, the sandbox serves copies, each with its own code, name and patient.
+func TestManyPractices(t *testing.T) {
+	s, err := Start(Options{Practices: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ps := s.Practices()
+	codes, patients, names := map[string]bool{}, map[string]bool{}, map[string]bool{}
+	for _, p := range ps {
+		codes[p.Code], patients[p.PatientID], names[p.Name] = true, true, true
+		if len(p.Code) != 6 || len(p.PatientID) != 44 {
+			t.Errorf("practice %+v", p)
+		}
+	}
+	if len(ps) != 10 || len(codes) != 10 || len(patients) != 10 || len(names) != 10 {
+		t.Fatalf("%d practices, %d codes, %d patients, %d names", len(ps), len(codes), len(patients), len(names))
+	}
+}

@@ -21,6 +21,9 @@ type Options struct {
 	AccessTokenTTL time.Duration    // 0 → 1h
 	PageSize       int              // default _count; 0 → 10 (max 50)
 	Now            func() time.Time // nil → time.Now; drives token and code expiry, not TLS
+	// Practices is how many practices the sandbox serves: its two by default, and when more, copies
+	// of them under new codes, names and patient ids, for tests of many practices at once.
+	Practices int
 	// Logger receives one line per request (method, route pattern, status,
 	// duration) and server errors. nil → nothing is logged. Paths are logged
 	// as route patterns, so no patient id, code or token ever reaches it.
@@ -118,7 +121,7 @@ func Start(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("sandbox: generate id_token key: %w", err)
 	}
-	for _, p := range catalog() {
+	for _, p := range append(catalog(), copies(opts.Practices)...) {
 		s.practices = append(s.practices, p)
 		s.byCode[p.code] = p
 	}

@@ -90,7 +90,9 @@ func start(t testing.TB, o Options, sb *sandbox.Server, path string, secrets *va
 		client.RedirectURIs = def.RedirectURIs
 	}
 	hc := &http.Client{
-		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}},
+		// As healow's own client: every sandbox practice is one host, and concurrent calls reuse
+		// their connections rather than paying a TLS handshake each.
+		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 64},
 		Timeout:   30 * time.Second,
 	}
 	// The sandbox listens on 127.0.0.1, which the secure default refuses, as healow demo allows it.
