@@ -1,6 +1,6 @@
 // Package practice runs one actor per connected practice. The actor alone owns that practice's
-// SMART configuration, access token, rate limiter and circuit breaker; callers reach it only
-// through the typed methods below, which exchange messages with its loop.
+// SMART configuration, access token, count of each minute's requests and circuit breaker;
+// callers reach it only through the typed methods below, which exchange messages with its loop.
 package practice
 
 import (
