@@ -40,7 +40,7 @@ type healthOut struct {
 	Failed              int       `json:"failed"`
 	Retries             int       `json:"retries"`
 	InFlight            int       `json:"in_flight"`
-	RateLimitTokensLeft float64   `json:"rate_limit_tokens_left" jsonschema:"requests the practice's rate limiter would let through at once"`
+	RateLeftThisMinute  int       `json:"rate_left_this_minute" jsonschema:"requests that may still go to the practice this wall-clock minute, all healow processes together"`
 	RateLimitedUntil    time.Time `json:"rate_limited_until,omitzero"`
 	CircuitBreaker      string    `json:"circuit_breaker" jsonschema:"closed, open or half-open"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
@@ -57,7 +57,7 @@ func toHealthOut(p status.Practice) healthOut {
 		LastRequest: p.LastRequest, LastHTTPStatus: p.LastStatus, LastLatencyMS: p.LastLatency.Milliseconds(),
 		LatencyP50MS: p.LatencyP50.Milliseconds(), LatencyP95MS: p.LatencyP95.Milliseconds(),
 		Succeeded: p.Succeeded, Failed: p.Failed, Retries: p.Retries, InFlight: p.InFlight,
-		RateLimitTokensLeft: p.LimiterLeft, RateLimitedUntil: p.RateLimitedUntil,
+		RateLeftThisMinute: p.RateLeft, RateLimitedUntil: p.RateLimitedUntil,
 		CircuitBreaker: p.Breaker, ConsecutiveFailures: p.BreakerFailures, CircuitOpenUntil: p.CircuitOpenUntil,
 		Restarts: p.Restarts, LastError: p.LastError, LastErrorAt: p.LastErrorAt,
 	}

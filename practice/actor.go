@@ -1,6 +1,6 @@
 // Package practice runs one actor per connected practice. The actor alone owns that practice's
-// SMART configuration, access token, rate limiter and circuit breaker; callers reach it only
-// through the typed methods below, which exchange messages with its loop.
+// SMART configuration, access token, count of each minute's requests and circuit breaker;
+// callers reach it only through the typed methods below, which exchange messages with its loop.
 package practice
 
 import (
@@ -48,7 +48,10 @@ type Options struct {
 	Events *actor.Bus[Event]
 	Logger *slog.Logger
 
-	RequestsPerMinute int           // the practice's rate limit, token requests included
+	// RequestsPerMinute is the practice's rate limit per wall-clock minute, token requests
+	// included, kept for every process that shares Store (eCW counts per FHIR base URL for the
+	// app as a whole).
+	RequestsPerMinute int
 	RefreshBefore     time.Duration // refresh this long before the access token expires
 	MaxBody           int64         // largest FHIR answer read, in bytes
 	ConfigMaxAge      time.Duration // refetch the SMART configuration after this long
@@ -123,7 +126,10 @@ type Actor struct {
 	log  *slog.Logger
 	box  *actor.Mailbox[request]
 
-	restarts int // touched only by Serve, which suture never runs twice at once
+	// Touched only by Serve, which suture never runs twice at once. The rate window outlives a
+	// restart: the requests the practice saw this minute still count.
+	restarts int
+	rate     *window
 }
 
 // New returns the actor for the stored practice id. It does nothing until Serve runs.
@@ -134,6 +140,7 @@ func New(id string, opts Options) *Actor {
 		opts: opts,
 		log:  opts.Logger.With("practice", id),
 		box:  actor.NewMailbox[request](),
+		rate: newWindow(opts.RequestsPerMinute),
 	}
 }
 

@@ -61,7 +61,8 @@ func (r *run) unavailable() error {
 }
 
 // dispatch hands the request to a tracked goroutine with a snapshot of what it needs. The
-// goroutine first waits out the rate limiter, a 429 hold and any retry backoff.
+// goroutine first waits out the rate limit (the minute's budget, a 429 hold) and any retry
+// backoff.
 func (r *run) dispatch(m *fetchMsg) {
 	if err := m.ctx.Err(); err != nil {
 		m.reply.Send(fetchReply{err: err})
@@ -76,24 +77,26 @@ func (r *run) dispatch(m *fetchMsg) {
 		m.reply.Send(fetchReply{err: r.unavailable()})
 		return
 	}
-	done, err := r.breaker.Allow()
-	if err != nil {
-		m.reply.Send(fetchReply{err: r.unavailable()})
-		return
-	}
-	now := r.now()
-	res := r.limiter.ReserveN(now, 1)
-	limiter, hold := res.DelayFrom(now), r.holdUntil.Sub(now)
 	// A caller is held for the rate limit only when it frees within MaxRetryWait (20 s by
 	// default, the bound on retries); past that it is told at once when to come back, rather
 	// than kept waiting up to a minute.
-	if rate := max(limiter, hold); rate > r.a.opts.MaxRetryWait {
-		res.CancelAt(now)
-		done(nil)
-		m.reply.Send(fetchReply{err: r.rateLimited(now.Add(rate), hold >= limiter)})
+	now := r.now()
+	send, admission := r.admit(latestOf(now, r.holdUntil, m.notBefore), now.Add(r.a.opts.MaxRetryWait))
+	switch admission {
+	case mustReserve: // tried again when the store has answered, in a few milliseconds
+		r.rateWaiting = append(r.rateWaiting, m)
+		return
+	case tooLate:
+		m.reply.Send(fetchReply{err: r.rateLimited(send, !send.After(r.holdUntil))})
 		return
 	}
-	delay := max(limiter, hold, m.notBefore.Sub(now), 0)
+	done, err := r.breaker.Allow()
+	if err != nil {
+		r.rate.giveBack(send)
+		m.reply.Send(fetchReply{err: r.unavailable()})
+		return
+	}
+	delay := send.Sub(now)
 	if r.a.opts.onDispatch != nil {
 		r.a.opts.onDispatch(m.req)
 	}
@@ -112,15 +115,20 @@ func (r *run) dispatch(m *fetchMsg) {
 }
 
 // rateLimited says that a call was not held for a rate limit that frees at free: the practice's
-// own (it answered 429) or this process's limiter, which keeps to HEALOW_RATE_LIMIT.
+// own (it answered 429) or the budget per minute that keeps the healow processes on this
+// machine within HEALOW_RATE_LIMIT together.
 func (r *run) rateLimited(free time.Time, byPractice bool) error {
 	wait := r.a.opts.MaxRetryWait
 	if byPractice {
 		return fmt.Errorf("%w: %q answered 429 and accepts requests again at %s, more than %s away, so this call was not held; try again then",
 			ErrRateLimited, r.meta.Name, clock(free), wait)
 	}
-	return fmt.Errorf("%w: %q may be sent %d requests a minute (HEALOW_RATE_LIMIT) and the next one is free at %s, more than %s away, so this call was not held; try again then",
-		ErrRateLimited, r.meta.Name, r.a.opts.RequestsPerMinute, clock(free), wait)
+	who := "the healow processes on this machine together"
+	if r.rate.alone {
+		who = "this process (the token store takes no reservations now)"
+	}
+	return fmt.Errorf("%w: %q may be sent %d requests a minute (HEALOW_RATE_LIMIT), %s sent this minute's, and the next one is free at %s, more than %s away, so this call was not held; try again then",
+		ErrRateLimited, r.meta.Name, r.rate.limit, who, clock(free), wait)
 }
 
 // fetched applies a finished request: breaker and health bookkeeping, then a retry, a refresh

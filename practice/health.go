@@ -12,11 +12,17 @@ const (
 	StateStarting       State = "starting"         // no access token yet
 	StateReady          State = "ready"            // has a valid access token
 	StateRefreshing     State = "refreshing"       // getting a new access token
-	StateRateLimited    State = "rate-limited"     // the practice answered 429; waiting for the minute to turn
+	StateRateLimited    State = "rate-limited"     // the practice answered 429, or this minute's requests are spent
 	StateNeedsReconnect State = "needs-reconnect"  // the grant is gone; run healow connect again
 	StateCircuitOpen    State = "circuit-open"     // failing repeatedly; calls fail fast for a while
 	StateDegraded       State = "degraded"         // the last refresh failed for a passing reason
 	StateHostNotAllowed State = "host-not-allowed" // its FHIR server or token endpoint is not an allowed host
+)
+
+// Who holds a practice's requests back when its State is StateRateLimited.
+const (
+	LimitedByPractice = "practice" // it answered 429 and refuses requests until the minute turns
+	LimitedByBudget   = "budget"   // the healow processes on this machine sent this minute's requests
 )
 
 // Health is a snapshot of one actor, with nothing secret and no patient data.
@@ -40,8 +46,11 @@ type Health struct {
 	LastLatency      time.Duration `json:"last_latency_ns"`
 	LatencyP50       time.Duration `json:"latency_p50_ns"`
 	LatencyP95       time.Duration `json:"latency_p95_ns"`
-	LimiterLeft      float64       `json:"limiter_tokens_left"`
+	RateLimit        int           `json:"rate_limit_per_minute"`
+	RateLeft         int           `json:"rate_left_this_minute"`   // as far as this process knows
+	RateUnshared     bool          `json:"rate_unshared,omitempty"` // the store takes no reservations: counted in this process alone
 	RateLimitedUntil time.Time     `json:"rate_limited_until"`
+	RateLimitedBy    string        `json:"rate_limited_by,omitempty"` // LimitedByPractice or LimitedByBudget
 	Breaker          string        `json:"breaker"`
 	BreakerFailures  int           `json:"breaker_consecutive_failures"`
 	CircuitOpenUntil time.Time     `json:"circuit_open_until"`

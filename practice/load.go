@@ -53,6 +53,7 @@ func (r *run) setMeta(meta vault.Practice) {
 	}
 	r.meta = meta
 	r.fhir = withBasePolicy(r.a.opts.HTTP, meta.FHIRBaseURL)
+	r.rate.rebase(meta.FHIRBaseURL)
 	r.checkHosts()
 	r.cfg = nil
 	if len(meta.SMARTConfig) > 0 && r.now().Sub(meta.SMARTFetchedAt) < r.a.opts.ConfigMaxAge {

@@ -77,12 +77,12 @@ func (r *run) capabilityRead(err error) {
 	if err == nil && r.capability == nil {
 		err = r.capErr
 	}
+	if err == nil {
+		r.fetchAgain(waiting)
+		return
+	}
 	for _, m := range waiting {
-		if err != nil {
-			m.reply.Send(fetchReply{err: r.capabilityError(err)})
-			continue
-		}
-		r.fetch(m)
+		m.reply.Send(fetchReply{err: r.capabilityError(err)})
 	}
 }
 

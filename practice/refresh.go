@@ -26,10 +26,21 @@ func (r *run) startRefresh(reason string) {
 	}
 	r.refreshing = true
 	r.log.Info("refreshing access token", "reason", reason)
+	r.sendRefresh()
+}
+
+// sendRefresh starts the refresh under way once the rate limit lets its token request go (eCW
+// counts /token against the same budget), however long that takes: callers are told when it
+// frees (refreshAt). It waits for a reservation of the store when it must.
+func (r *run) sendRefresh() {
 	now := r.now()
-	res := r.limiter.ReserveN(now, 1) // eCW counts /token against the same 250 a minute
-	delay := max(res.DelayFrom(now), r.holdUntil.Sub(now), 0)
-	r.refreshAt = now.Add(delay)
+	send, admission := r.admit(latestOf(now, r.holdUntil), time.Time{})
+	r.refreshAt = send
+	if admission == mustReserve {
+		r.refreshParked = true
+		return
+	}
+	delay := send.Sub(now)
 	job := refreshJob{
 		opts: r.a.opts, id: r.a.id, base: r.meta.FHIRBaseURL, cfg: r.cfg,
 		current: r.access, unsaved: r.unsavedRefresh, delay: delay,
@@ -99,9 +110,7 @@ func (r *run) refreshed(out refreshResult) {
 	r.meta.TokenExpiry, r.meta.LastRefresh = out.expiry, out.at
 	r.schedule()
 	r.publishRefreshed()
-	for _, m := range waiting {
-		r.fetch(m)
-	}
+	r.fetchAgain(waiting)
 }
 
 // refreshJob is the snapshot a refresh goroutine works from.

@@ -107,7 +107,7 @@ func TestRateLimitHoldsUntilTheMinuteTurns(t *testing.T) {
 }
 
 // A call is held for a rate limit only when it frees within MaxRetryWait (20 s); otherwise it
-// fails at once with the time it frees, whether the limit is this process's limiter, a 429's
+// fails at once with the time it frees, whether the limit is the minute's budget, a 429's
 // hold met by a request, or a hold met by the refresh an expired token needs. The clock is the
 // test's, so the waits computed are long while no test waits for them; the 10 s deadline only
 // turns a call that would be held into a failure instead of a hung test.
@@ -129,18 +129,25 @@ func TestRateLimitedCallsWaitAtMostMaxRetryWait(t *testing.T) {
 		return err
 	}
 
-	t.Run("limiter", func(t *testing.T) {
-		// Two a minute: the burst of two goes at once; the third is free 30 s later.
-		h := startActor(t, f, t0.Add(time.Hour), func(o *Options) { o.Clock, o.RequestsPerMinute = actor.NewFake(t0), 2 })
+	t.Run("the minute's budget", func(t *testing.T) {
+		// Two a minute, five seconds into one: the third is free when the minute turns, 55 s on.
+		m0 := t0.Truncate(time.Minute).Add(time.Minute + 5*time.Second)
+		h := startActor(t, f, m0.Add(time.Hour), func(o *Options) { o.Clock, o.RequestsPerMinute = actor.NewFake(m0), 2 })
 		for range 2 {
 			if err := fetch(h, "Patient"); err != nil {
 				t.Fatal(err)
 			}
 		}
+		next := m0.Truncate(time.Minute).Add(time.Minute)
 		err := fetch(h, "Patient")
-		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "free at "+clock(t0.Add(30*time.Second))) ||
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "free at "+clock(next)) ||
 			!strings.Contains(err.Error(), "HEALOW_RATE_LIMIT") {
-			t.Fatalf("err = %v; want a refusal saying the limiter frees at %s", err, clock(t0.Add(30*time.Second)))
+			t.Fatalf("err = %v; want a refusal saying the budget frees at %s", err, clock(next))
+		}
+		hl, _ := h.actor.Health(context.Background())
+		if hl.State != StateRateLimited || hl.RateLimitedBy != LimitedByBudget || !hl.RateLimitedUntil.Equal(next) || hl.RateLeft != 0 {
+			t.Fatalf("health = %s by %q until %v, %d left; want rate-limited by the budget until %v, none left",
+				hl.State, hl.RateLimitedBy, hl.RateLimitedUntil, hl.RateLeft, next)
 		}
 	})
 

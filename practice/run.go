@@ -7,11 +7,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"time"
 
 	"github.com/sony/gobreaker/v2"
 	"github.com/thejerf/suture/v4"
-	"golang.org/x/time/rate"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
@@ -38,7 +38,8 @@ type run struct {
 	refused   error     // set when the policy forbids the practice's hosts; only the user can change that
 	tokenHost string    // the token endpoint's host, from the stored SMART configuration
 	waiting   []*fetchMsg
-	handling  request // the message being handled, answered by stop if handling it panics
+	handling  request     // the message being handled, answered by stop if handling it panics
+	again     []*fetchMsg // requests being tried again after what they waited for, answered by stop too
 	timer     actor.Timer
 
 	refreshing     bool
@@ -57,12 +58,15 @@ type run struct {
 	attachments map[string]bool // Binary URLs the patient's records seen so far hold
 	links       map[string]bool // next links of answers seen so far
 
-	limiter   *rate.Limiter
-	holdUntil time.Time // after a 429: eCW refuses everything until the minute turns
-	breaker   *gobreaker.TwoStepCircuitBreaker[struct{}]
-	openUntil time.Time // when an open circuit lets a probe through
-	latencies latencyRing
-	health    Health
+	rate          *window     // the practice's requests per minute, shared with other processes
+	reserving     bool        // a reservation of the store is under way
+	rateWaiting   []*fetchMsg // requests waiting for it
+	refreshParked bool        // the refresh under way waits for it too
+	holdUntil     time.Time   // after a 429: eCW refuses everything until the minute turns
+	breaker       *gobreaker.TwoStepCircuitBreaker[struct{}]
+	openUntil     time.Time // when an open circuit lets a probe through
+	latencies     latencyRing
+	health        Health
 
 	requestableFrom   []byte   // the SMART configuration requestableScopes were chosen from
 	requestableScopes []string // what connecting again would ask for
@@ -78,12 +82,12 @@ func (a *Actor) Serve(ctx context.Context) (err error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &run{
-		a:       a,
-		ctx:     ctx,
-		log:     a.log,
-		clock:   o.Clock,
-		jobs:    actor.NewJobs[*run](ctx),
-		limiter: rate.NewLimiter(rate.Limit(float64(o.RequestsPerMinute)/60), o.RequestsPerMinute),
+		a:     a,
+		ctx:   ctx,
+		log:   a.log,
+		clock: o.Clock,
+		jobs:  actor.NewJobs[*run](ctx),
+		rate:  a.rate,
 	}
 	// The breaker counts failures and runs the half-open probe; how long it stays open is kept
 	// here, on the actor's clock (gobreaker reads the wall clock): it may half-open at once, and
@@ -150,10 +154,25 @@ func (r *run) stop() {
 	if m, ok := r.handling.(*fetchMsg); ok {
 		m.reply.Send(fetchReply{err: failed})
 	}
-	for _, m := range append(r.waiting, r.capWaiting...) {
+	for _, m := range slices.Concat(r.waiting, r.capWaiting, r.rateWaiting, r.again) {
 		m.reply.Send(fetchReply{err: failed})
 	}
-	r.waiting, r.capWaiting = nil, nil
+	r.waiting, r.capWaiting, r.rateWaiting, r.again = nil, nil, nil, nil
+}
+
+// fetchAgain tries again requests that waited for something (a reservation, a refresh, the
+// CapabilityStatement), each as if it had just arrived: if one panics, stop answers it and the
+// others still to be tried.
+func (r *run) fetchAgain(ms []*fetchMsg) {
+	outer := r.handling // not deferred: after a panic, stop must see the one that panicked
+	r.again = append(r.again, ms...)
+	for len(r.again) > 0 {
+		m := r.again[0]
+		r.again = r.again[1:]
+		r.handling = m
+		r.fetch(m)
+	}
+	r.handling = outer
 }
 
 func (r *run) handle(m request) {
@@ -265,7 +284,7 @@ func (r *run) currentState() State {
 		return StateNeedsReconnect
 	case r.circuitOpen():
 		return StateCircuitOpen
-	case r.now().Before(r.holdUntil):
+	case r.now().Before(r.holdUntil), r.rate.exhausted(r.now()):
 		return StateRateLimited
 	case r.refreshing:
 		return StateRefreshing
@@ -280,6 +299,9 @@ func (r *run) currentState() State {
 func (r *run) snapshot() Health {
 	h := r.health
 	h.InFlight = r.jobs.InFlight()
+	if r.reserving {
+		h.InFlight-- // a reservation of the store is no request to the practice
+	}
 	h.ID, h.Name, h.FHIRBaseURL = r.meta.ID, r.meta.Name, r.meta.FHIRBaseURL
 	h.ConnectedVia, h.TokenHost = r.meta.ConnectedVia, r.tokenHost
 	h.State = r.currentState()
@@ -289,9 +311,12 @@ func (r *run) snapshot() Health {
 		h.TokenLeft = max(r.expiry.Sub(now), 0)
 	}
 	h.LastRefresh = r.meta.LastRefresh
-	h.LimiterLeft = r.limiter.TokensAt(now)
-	if now.Before(r.holdUntil) {
-		h.RateLimitedUntil = r.holdUntil
+	h.RateLimit, h.RateLeft, h.RateUnshared = r.rate.limit, r.rate.left(now), r.rate.alone
+	switch {
+	case now.Before(r.holdUntil):
+		h.RateLimitedUntil, h.RateLimitedBy = r.holdUntil, LimitedByPractice
+	case r.rate.exhausted(now):
+		h.RateLimitedUntil, h.RateLimitedBy = nextMinute(now), LimitedByBudget
 	}
 	h.Breaker = r.breaker.State().String()
 	if r.circuitOpen() {

@@ -79,6 +79,17 @@ ALTER TABLE audit ADD COLUMN withheld INTEGER NOT NULL DEFAULT 0;
 	`
 ALTER TABLE practices ADD COLUMN connected_via TEXT NOT NULL DEFAULT '';
 `,
+	// 7: the requests every process has reserved against a practice's rate limit, per FHIR base
+	// URL (eCW counts per base URL, not per connection) and wall-clock minute. No foreign key:
+	// two connections may share a base, and a row lapses with its minute anyway.
+	`
+CREATE TABLE rate_minutes (
+	base_url TEXT NOT NULL,
+	minute   INTEGER NOT NULL,               -- Unix seconds of the minute's start / 60 (UTC minutes)
+	used     INTEGER NOT NULL CHECK (used >= 0),
+	PRIMARY KEY (base_url, minute)
+) STRICT, WITHOUT ROWID;
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that

@@ -43,10 +43,10 @@ var volatile = []struct {
 	{regexp.MustCompile(`\b\d+(\.\d+)?ms\b`), "<ms>"},
 	{regexp.MustCompile(`\b(\d+d\d+h|\d+h(\d{2}m)?|\d+m(\d{2}s)?|\d+s)\b`), "<span>"}, // as span writes them
 	{regexp.MustCompile(`("\w+_ns"): -?\d+`), "$1: <ns>"},
-	// The limiter refills with time: the tokens left, in JSON and in the status table's LIMIT
-	// column (the number before the breaker's state).
-	{regexp.MustCompile(`("limiter_tokens_left"): [0-9.e+-]+`), "$1: <n>"},
-	{regexp.MustCompile(`\b\d+( {2,}(closed|open|half-open) \d+)`), "<n>$1"},
+	// The requests left this minute start afresh when the minute turns: in JSON and in the
+	// status table's LEFT/MIN column (the number before the limit and the breaker's state).
+	{regexp.MustCompile(`("rate_left_this_minute"): \d+`), "$1: <n>"},
+	{regexp.MustCompile(`\b\d+(/\d+( local)? {2,}(closed|open|half-open) \d+)`), "<n>$1"},
 }
 
 const zeroTime = "0001-01-01T00:00:00Z"
@@ -151,19 +151,19 @@ func TestScrubber(t *testing.T) {
 	var in strings.Builder
 	tw := newTable(&in)
 	for _, row := range []string{
-		"NAME\tID\tPID\tSTARTED\tTOKEN\tLAST REQUEST\tLIMIT\tBREAKER\tOK/FAILED",
-		"Sunrise\tpr_abcdefghij\t4242\t2026-03-14 15:00:00\t59m59s\t3s ago 200 12ms\t249\tclosed 0\t3/0",
-		"Lakeside\tpr_0123456789\t14242\t2026-03-14 15:00:01\texpired 2h05m ago\tnone yet\t250\topen 5\t0/1",
+		"NAME\tID\tPID\tSTARTED\tTOKEN\tLAST REQUEST\tLEFT/MIN\tBREAKER\tOK/FAILED",
+		"Sunrise\tpr_abcdefghij\t4242\t2026-03-14 15:00:00\t59m59s\t3s ago 200 12ms\t249/250\tclosed 0\t3/0",
+		"Lakeside\tpr_0123456789\t14242\t2026-03-14 15:00:01\texpired 2h05m ago\tnone yet\t250/250 local\topen 5\t0/1",
 	} {
 		tw.Write([]byte(row + "\n"))
 	}
 	tw.Flush()
 	s := scrubber{}.with("pr_abcdefghij", "<Sunrise id>").with("4242", "<pid>")
-	got := s.table(in.String() + `{"at": "2026-03-14T15:00:00.123+01:00", "unset": "` + zeroTime + `", "left_ns": 123, "limiter_tokens_left": 249.5}` + "\n")
-	want := `NAME      ID             PID    STARTED  TOKEN               LAST REQUEST         LIMIT  BREAKER   OK/FAILED
-Sunrise   <Sunrise id>   <pid>  <time>   <span>              <span> ago 200 <ms>  <n>    closed 0  3/0
-Lakeside  pr_0123456789  14242  <time>   expired <span> ago  none yet             <n>    open 5    0/1
-{"at": "<time>", "unset": "0001-01-01T00:00:00Z", "left_ns": <ns>, "limiter_tokens_left": <n>}
+	got := s.table(in.String() + `{"at": "2026-03-14T15:00:00.123+01:00", "unset": "` + zeroTime + `", "left_ns": 123, "rate_left_this_minute": 249}` + "\n")
+	want := `NAME      ID             PID    STARTED  TOKEN               LAST REQUEST         LEFT/MIN       BREAKER   OK/FAILED
+Sunrise   <Sunrise id>   <pid>  <time>   <span>              <span> ago 200 <ms>  <n>/250        closed 0  3/0
+Lakeside  pr_0123456789  14242  <time>   expired <span> ago  none yet             <n>/250 local  open 5    0/1
+{"at": "<time>", "unset": "0001-01-01T00:00:00Z", "left_ns": <ns>, "rate_left_this_minute": <n>}
 `
 	if got != want {
 		t.Fatalf("scrubbed:\n%s\nwant:\n%s", got, want)

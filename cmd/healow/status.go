@@ -320,7 +320,7 @@ func (s statusRun) node(tw io.Writer, n status.Node, lead, branch string, byID m
 	case ok:
 		fmt.Fprintf(tw, "%s%s\t%s\n", lead+branch, p.Name, strings.Join(s.cells(p, now), "\t"))
 	case n.Name == "practices" && len(n.Children) > 0:
-		fmt.Fprintf(tw, "%s%s\t%s\tTOKEN\tREFRESHED\tLAST REQUEST\tOK/FAILED\tP50/P95\tLIMIT\tBREAKER\tRESTARTS\tLAST ERROR\n",
+		fmt.Fprintf(tw, "%s%s\t%s\tTOKEN\tREFRESHED\tLAST REQUEST\tOK/FAILED\tP50/P95\tLEFT/MIN\tBREAKER\tRESTARTS\tLAST ERROR\n",
 			lead+branch, n.Name, s.colour.paint(plain, "STATE"))
 	default:
 		fmt.Fprintln(tw, lead+branch+n.Name)
@@ -370,10 +370,14 @@ func (s statusRun) cells(p status.Practice, now time.Time) []string {
 	if !p.TokenExpiry.IsZero() {
 		token = left(p.TokenExpiry, now)
 	}
+	rate := fmt.Sprintf("%d/%d", p.RateLeft, p.RateLimit)
+	if p.RateUnshared {
+		rate += " local" // the store takes no reservations: this process counts alone
+	}
 	lastErr := "-"
 	if p.LastError != "" {
 		lastErr = ago(p.LastErrorAt, now) + ": " + shorten(p.LastError, 100)
 	}
 	return []string{s.colour.paint(colour, state), token, ago(p.LastRefresh, now), request, counts, latency,
-		fmt.Sprintf("%.0f", p.LimiterLeft), fmt.Sprintf("%s %d", p.Breaker, p.BreakerFailures), fmt.Sprint(p.Restarts), lastErr}
+		rate, fmt.Sprintf("%s %d", p.Breaker, p.BreakerFailures), fmt.Sprint(p.Restarts), lastErr}
 }

@@ -29,6 +29,8 @@ type Env struct {
 	Tree      *supervisor.Tree
 	Connector *practice.Connector
 	Logger    *slog.Logger
+
+	opts Options // what Start was given, for Beside
 }
 
 // Options adjust an Env.
@@ -53,7 +55,29 @@ func Start(t testing.TB, o Options) *Env {
 		t.Fatal(err)
 	}
 	t.Cleanup(sb.Close)
-	store, err := vault.Open(filepath.Join(t.TempDir(), "tokens.db"))
+	return start(t, o, sb, filepath.Join(t.TempDir(), "tokens.db"), vault.NewMemory())
+}
+
+// Beside starts another healow process on this machine beside e, with its own tree, HTTP
+// client and store handle, against e's sandbox and with e's options (it answers no status
+// socket). With shareStore it opens e's store file and shares e's keychain, as a second `healow
+// serve` does; otherwise it has a store and a keychain of its own (another HEALOW_TOKEN_STORE),
+// so it knows nothing of e.
+func (e *Env) Beside(t testing.TB, shareStore bool) *Env {
+	t.Helper()
+	o := e.opts
+	o.StatusDir = "" // a socket is named after the process, which both would be
+	if shareStore {
+		return start(t, o, e.Sandbox, e.Store.Path(), e.Secrets)
+	}
+	return start(t, o, e.Sandbox, filepath.Join(t.TempDir(), "tokens.db"), vault.NewMemory())
+}
+
+// start runs a tree on the store at path until the test ends.
+func start(t testing.TB, o Options, sb *sandbox.Server, path string, secrets *vault.Memory) *Env {
+	t.Helper()
+	clock := o.Practice.Clock
+	store, err := vault.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,7 +95,6 @@ func Start(t testing.TB, o Options) *Env {
 		Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: sb.CertPool(), MinVersion: tls.VersionTLS12}, MaxIdleConnsPerHost: 64},
 		Timeout:   30 * time.Second,
 	}
-	secrets := vault.NewMemory()
 	// The sandbox listens on 127.0.0.1, which the secure default refuses, as healow demo allows it.
 	hosts, err := egress.Parse(sb.Host())
 	if err != nil {
@@ -91,7 +114,7 @@ func Start(t testing.TB, o Options) *Env {
 	go func() { tree.Serve(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done })
 	<-tree.Listening()
-	return &Env{Sandbox: sb, Store: store, Secrets: secrets, HTTP: hc, Tree: tree, Connector: conn, Logger: o.Logger}
+	return &Env{Sandbox: sb, Store: store, Secrets: secrets, HTTP: hc, Tree: tree, Connector: conn, Logger: o.Logger, opts: o}
 }
 
 // Connect runs the SMART launch for a sandbox practice as the patient would, through the

@@ -47,6 +47,10 @@ func advise(h practice.Health) string {
 	case practice.StateNeedsReconnect:
 		return fmt.Sprintf("the practice no longer accepts this connection: run `healow connect --name %q --fhir-base-url %s` again", h.Name, h.FHIRBaseURL)
 	case practice.StateRateLimited:
+		if h.RateLimitedBy == practice.LimitedByBudget {
+			return fmt.Sprintf("wait: the healow processes on this machine have sent the practice this minute's %d requests (HEALOW_RATE_LIMIT, eCW's limit), so calls wait or fail until %s",
+				h.RateLimit, clock(h.RateLimitedUntil))
+		}
 		return fmt.Sprintf("wait: the practice's rate limit was reached and it refuses requests until %s; if it keeps happening, lower HEALOW_RATE_LIMIT", clock(h.RateLimitedUntil))
 	case practice.StateCircuitOpen:
 		return fmt.Sprintf("the practice failed %d times in a row, so calls fail fast until %s, when one is let through to probe it; if it persists, its FHIR service is probably down", h.BreakerFailures, clock(h.CircuitOpenUntil))
