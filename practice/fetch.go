@@ -103,7 +103,7 @@ func (r *run) dispatch(m *fetchMsg) {
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
 		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget, clock: r.clock,
 		req: m.req, base: r.meta.FHIRBaseURL, patient: r.meta.PatientID}
-	job.wait = r.waitStep(m, limiter, hold, delay)
+	job.wait = r.waitStep(m, delay, !send.After(r.holdUntil))
 	gen := r.tokenGen
 	var out fetchResult
 	r.go_(func(context.Context) func(*run) {

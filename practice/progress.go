@@ -12,7 +12,7 @@ import (
 type Wait string
 
 const (
-	WaitRateLimit Wait = "rate-limit" // this process's limiter, which keeps to HEALOW_RATE_LIMIT
+	WaitRateLimit Wait = "rate-limit" // the minute's budget, HEALOW_RATE_LIMIT, which every healow process here shares
 	WaitHold      Wait = "hold"       // the practice answered 429 and refuses requests until a time
 	WaitRetry     Wait = "retry"      // a backoff after a failed attempt
 )
@@ -58,10 +58,10 @@ func progressOf(ctx context.Context) func(Step) {
 	return f
 }
 
-// waitStep says what a request dispatched now waits delay for, given the limiter's and the
-// hold's share of it: a retry's backoff, the practice's 429 hold or this process's limiter. The
-// zero Step when it goes at once.
-func (r *run) waitStep(m *fetchMsg, limiter, hold, delay time.Duration) Step {
+// waitStep says what a request dispatched now waits delay for: a retry's backoff, the
+// practice's 429 hold (held: the hold is what ends last) or the budget per minute. The zero
+// Step when it goes at once.
+func (r *run) waitStep(m *fetchMsg, delay time.Duration, held bool) Step {
 	if delay <= 0 {
 		return Step{}
 	}
@@ -69,7 +69,7 @@ func (r *run) waitStep(m *fetchMsg, limiter, hold, delay time.Duration) Step {
 	switch {
 	case m.retries > 0:
 		s.Wait, s.Failure = WaitRetry, failureWords(m.failed)
-	case hold >= limiter:
+	case held:
 		s.Wait = WaitHold
 	default:
 		s.Wait, s.PerMinute = WaitRateLimit, r.a.opts.RequestsPerMinute

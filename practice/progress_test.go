@@ -90,9 +90,9 @@ func TestProgressTellsEachWait(t *testing.T) {
 		want: Step{Wait: WaitHold, Attempt: 1, Attempts: 0},
 		says: []string{"answered 429 (too many requests): waiting until", "accepts requests again"},
 	}, {
-		name:  "this process's rate limit",
-		clock: newClock(),
-		tweak: func(o *Options) { o.RequestsPerMinute = 6 }, // the seventh request waits 10 s
+		name:  "the budget per minute",
+		clock: late(),
+		tweak: func(o *Options) { o.RequestsPerMinute = 6 }, // the seventh request waits for the minute to turn, 10 s away
 		run: func(t *testing.T, w *world, clk *actor.Fake, a *Actor, p sandbox.Practice) (Step, bool, error) {
 			for range 10 {
 				if s, ok, err := waiting(t, clk, a, patientRead(p), nil); ok || err != nil {
