@@ -26,9 +26,10 @@ func (t *tools) fetchAttachment(ctx context.Context, a *practice.Actor, req prac
 	if !errors.Is(err, practice.ErrUnknownAttachment) {
 		return resp, err
 	}
+	progressFrom(ctx).Step("looking through the patient's documents and reports for one that points to this content")
 	for _, typ := range lookupTypes {
 		page := practice.Request{Resource: typ, Params: url.Values{"_count": {strconv.Itoa(MaxCount)}}}
-		for range lookupPages {
+		for n := range lookupPages {
 			found, err := t.fetch(ctx, a, page)
 			var fe *practice.FHIRError
 			if errors.Is(err, practice.ErrNotThisPatient) || errors.As(err, &fe) && fe.Status < 500 && fe.Status != 429 {
@@ -37,6 +38,7 @@ func (t *tools) fetchAttachment(ctx context.Context, a *practice.Actor, req prac
 			if err != nil {
 				return nil, fmt.Errorf("this content is read only when one of the patient's documents points to it, and looking through them failed: %w", err)
 			}
+			progressFrom(ctx).Page(a, typ, n+1, -1)
 			if resp, err := t.fetch(ctx, a, req); !errors.Is(err, practice.ErrUnknownAttachment) {
 				return resp, err
 			}

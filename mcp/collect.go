@@ -113,6 +113,7 @@ func (t *tools) collect(ctx context.Context, a *practice.Actor, req practice.Req
 				byRef[p.refs[i]] = res
 			}
 		}
+		progressFrom(ctx).Page(a, tg.resource, c.pages, len(matches))
 		if p.next == "" {
 			break
 		}

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -118,7 +119,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 	if err != nil {
 		return nil, nil, err
 	}
-	return textResult(string(p.bundle()), p.note("_count", asked)), nil, nil
+	return textResult(string(p.bundle()), strings.TrimSpace(p.note("_count", asked)+" "+t.healthNote(ctx, a))), nil, nil
 }
 
 // fetchPage fetches one searchset page and bounds it. A first page cut to fit is asked again
@@ -135,6 +136,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 	if err != nil {
 		return nil, 0, err
 	}
+	progressFrom(ctx).Page(a, resourceOf(req), 1, p.matches())
 	p.withheld = resp.Withheld
 	fit := p.matchesKept()
 	if !p.cut() || req.Next != "" || fit == 0 {
@@ -153,6 +155,7 @@ func (t *tools) fetchPage(ctx context.Context, a *practice.Actor, req practice.R
 		again.Params[k] = v
 	}
 	again.Params.Set("_count", strconv.Itoa(fit))
+	progressFrom(ctx).Step(fmt.Sprintf("the page is too large for one result: asking the practice again for %d entries", fit))
 	resp, err = t.fetch(ctx, a, again)
 	if err != nil {
 		return nil, 0, t.explainFetch(ctx, a, tg, err)
@@ -198,6 +201,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 			out.Note += " Use get_binary to read a Binary's content."
 		}
 	}
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
 	return out, nil
 }
 

@@ -90,7 +90,9 @@ func (t *tools) typedSearch(ctx context.Context, tool string, pg paging, q *quer
 	if q.category != "" {
 		h.extra.note = strings.TrimSpace(h.extra.note + " " + t.categoryNote(ctx, a, q))
 	}
-	return t.pageOf(h, "", 0, count, full), nil
+	out := t.pageOf(h, "", 0, count, full)
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
+	return out, nil
 }
 
 // followingPage answers a next cursor: a page of a result read before, for the same practice
@@ -121,7 +123,9 @@ func (t *tools) followingPage(ctx context.Context, tool string, pg paging, q *qu
 	if info.PatientID != h.patientID {
 		return pageOut{}, fmt.Errorf("next: %q was connected again, for another patient, since this search; run the search again without next", info.Name)
 	}
-	return t.pageOf(h, id, offset, count, full), nil
+	out := t.pageOf(h, id, offset, count, full)
+	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
+	return out, nil
 }
 
 // nextAlone refuses search fields given with a next cursor, which carries its search already:

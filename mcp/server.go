@@ -33,7 +33,7 @@ func NewServerLoading(l *Loading) *sdk.Server {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
-	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, t.checkArguments, t.awaitRegistry)
+	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments, t.awaitRegistry)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)

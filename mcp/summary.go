@@ -210,9 +210,13 @@ func (t *tools) summary(ctx context.Context, _ *sdk.CallToolRequest, in summaryI
 	}
 	now := t.clock.Now()
 	reads := make([]practiceRead, len(actors))
+	progressFrom(ctx).Expect(len(actors))
 	var wg sync.WaitGroup
 	for i, a := range actors {
-		wg.Go(func() { reads[i] = t.readForSummary(ctx, a, now) })
+		wg.Go(func() {
+			reads[i] = t.readForSummary(ctx, a, now)
+			progressFrom(ctx).Answered(a, reads[i].fatal == nil)
+		})
 	}
 	wg.Wait()
 	out := mergeSummary(reads)
@@ -294,6 +298,9 @@ func (t *tools) readForSummary(ctx context.Context, a *practice.Actor, now time.
 	// Every kind of record failing the same way is one failure of the practice, said once.
 	if len(pr.failed) == len(sections)+1 {
 		pr.fatal, pr.failed = fmt.Errorf("%s", firstLine(pr.failed[0])), nil
+	}
+	if h := t.healthNote(ctx, a); h != "" {
+		pr.notes = append(pr.notes, h)
 	}
 	return pr
 }

@@ -202,6 +202,7 @@ type fetchMsg struct {
 	first        time.Time // when the actor first took it, bounding retries
 	notBefore    time.Time // a retry's backoff
 	retries      int       // retries after 429, 5xx or transport errors
+	failed       error     // the last attempt's failure, which a retry's progress step names
 	unauthorized int       // 401s seen; one leads to a refresh and a retry
 }
 

@@ -103,6 +103,7 @@ func (r *run) dispatch(m *fetchMsg) {
 	job := fetchJob{client: r.fhir, url: target, token: r.access, accept: m.req.Accept, delay: delay,
 		timeout: r.a.opts.RequestTimeout, max: r.a.opts.MaxBody, budget: r.a.opts.Budget, clock: r.clock,
 		req: m.req, base: r.meta.FHIRBaseURL, patient: r.meta.PatientID}
+	job.wait = r.waitStep(m, delay, !send.After(r.holdUntil))
 	gen := r.tokenGen
 	var out fetchResult
 	r.go_(func(context.Context) func(*run) {
@@ -134,6 +135,7 @@ func (r *run) rateLimited(free time.Time, byPractice bool) error {
 // after the first 401, or the answer.
 func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 	now := r.now()
+	m.failed = out.err
 	var fe *FHIRError
 	isFHIR := errors.As(out.err, &fe)
 	callerLeft := m.ctx.Err() != nil
@@ -245,6 +247,7 @@ type fetchJob struct {
 	max     int64
 	budget  *Budget
 	clock   actor.Clock
+	wait    Step // what delay waits for, told to the caller's progress reporter
 
 	req     Request // what was asked, to check the answer against
 	base    string
@@ -268,6 +271,7 @@ type fetchResult struct {
 var errBodyTooLarge = errors.New("answer too large")
 
 func (j fetchJob) run(ctx context.Context) (out fetchResult) {
+	j.report(ctx)
 	if err := actor.Sleep(ctx, j.clock, j.delay); err != nil {
 		return fetchResult{err: err}
 	}
