@@ -73,8 +73,6 @@ type connectRun struct {
 }
 
 func connect(ctx context.Context, r connectRun) error {
-	ctx, cancel := context.WithTimeout(ctx, r.timeout)
-	defer cancel()
 	var l net.Listener
 	if addr, ok := loopback(r.redirectURI); ok {
 		// Listen before the URL is shown, so the browser can never arrive first.
@@ -94,6 +92,10 @@ func connect(ctx context.Context, r connectRun) error {
 		r.browse(auth.URL)
 	}
 
+	// The timeout is the user's time to sign in: it starts once the URL is shown, so a slow
+	// discovery of the practice's endpoints (bounded by the HTTP client) does not eat into it.
+	ctx, cancel := context.WithTimeout(ctx, r.timeout)
+	defer cancel()
 	var p vault.Practice
 	if l != nil {
 		p, err = awaitRedirect(ctx, l, r.redirectURI, r.conn, auth.State)
