@@ -168,3 +168,45 @@ func TestMatchesOfAnotherTypeAreLeftOut(t *testing.T) {
 		t.Fatalf("search_encounter: %d returned, note %q", page.Returned, page.Note)
 	}
 }
+
+// Go's encoding/json matches member names regardless of case, and FHIR's JSON does not: an
+// "Entry" or a "RESOURCE" that the actor's check does not see as entries or resources must not
+// reach the model as entries and resources either.
+func TestMembersInAnotherCaseDoNotSlipPastTheCheck(t *testing.T) {
+	t.Parallel()
+	for name, bundle := range map[string]string{
+		"Entry":    `{"resourceType":"Bundle","type":"searchset","Entry":[{"resource":{"resourceType":"Encounter","id":"enc-pat-2-x","subject":{"reference":"Patient/pat-2"}}}]}`,
+		"RESOURCE": `{"resourceType":"Bundle","type":"searchset","entry":[{"RESOURCE":{"resourceType":"Encounter","id":"enc-pat-2-x","subject":{"reference":"Patient/pat-2"}}}]}`,
+		"Subject":  `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"Encounter","id":"enc-pat-2-x","Subject":{"reference":"Patient/pat-2"}}}]}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			_, cs, _ := startLeaky(t, func(s *fhirfake.Server) {
+				s.Answer = func(w http.ResponseWriter, r *http.Request) bool {
+					if !strings.HasSuffix(r.URL.Path, "/Encounter") {
+						return false
+					}
+					w.Header().Set("Content-Type", "application/fhir+json")
+					w.Write([]byte(bundle))
+					return true
+				}
+			})
+			for _, call := range []struct {
+				tool string
+				args map[string]any
+			}{
+				{"search_encounter", map[string]any{}},
+				{"search_encounter", map[string]any{"detail": "full"}},
+				{"fhir_search", map[string]any{"resource": "Encounter"}},
+			} {
+				_, all, _ := callFull(t, cs, call.tool, call.args)
+				if strings.Contains(all, "enc-pat-2-x") && !strings.Contains(all, `"Subject"`) {
+					t.Fatalf("%s %v passed on another patient's record as a record:\n%s", call.tool, call.args, all)
+				}
+				if name == "Subject" && strings.Contains(all, "Patient/pat-2") && !strings.Contains(all, `"Subject":{"reference":"Patient/pat-2"}`) {
+					t.Fatalf("%s %v read a Subject as the subject:\n%s", call.tool, call.args, all)
+				}
+			}
+		})
+	}
+}

@@ -57,6 +57,8 @@ type screened struct {
 	withheld    Withheld
 	attachments []string
 	next        string // the Bundle's next link, which the actor will follow as the server's own
+	resources   int    // the resources it holds after the check: a Bundle's entries, else 1
+	typ         string // its resourceType, or its first entry's
 }
 
 // screen checks a 2xx answer against the patient before it leaves the actor. A read of a type
@@ -67,7 +69,7 @@ type screened struct {
 // It reads a Bundle twice, once whole and once entry by entry, decoding only the elements that
 // name the patient.
 func screen(req Request, base, patient string, body []byte) (screened, error) {
-	out := screened{body: body}
+	out := screened{body: body, resources: 1}
 	trimmed := bytes.TrimSpace(body)
 	if req.Metadata || len(trimmed) == 0 || trimmed[0] != '{' {
 		return out, nil
@@ -79,8 +81,11 @@ func screen(req Request, base, patient string, body []byte) (screened, error) {
 	switch {
 	case errors.As(err, new(twiceError)) && str(top.get("resourceType")) == "Bundle":
 		return out, fmt.Errorf("the practice's Bundle is malformed: %w, so what it holds is ambiguous", err)
-	case err != nil || str(top.get("resourceType")) != "Bundle":
-		return out, nil // malformed, or not a Bundle: the caller says how
+	case err != nil:
+		return out, nil // malformed: the caller says how
+	case str(top.get("resourceType")) != "Bundle":
+		out.typ = str(top.get("resourceType"))
+		return out, nil // not a Bundle: the caller says how
 	}
 	var entries []json.RawMessage
 	if raw := top.get("entry"); len(raw) > 0 && raw[0] == '[' {
@@ -102,6 +107,7 @@ func screenRead(req Request, base, patient string, out screened, body []byte) (s
 		return out, nil // not JSON: the caller says so
 	}
 	typ, id := str(fields.get("resourceType")), str(fields.get("id"))
+	out.typ = typ
 	binary := req.Attachment != "" || req.Resource == "Binary"
 	switch {
 	case binary && typ != "Binary":
@@ -174,7 +180,11 @@ func screenBundle(searched, base, patient string, body []byte, entries []json.Ra
 			out.attachments = append(out.attachments, attachmentsIn(e, base)...)
 		}
 		kept = append(kept, e)
+		if out.typ == "" {
+			out.typ = typ
+		}
 	}
+	out.resources = len(kept)
 	if out.withheld.Total() == 0 {
 		return out, nil
 	}
@@ -209,7 +219,7 @@ func withEntries(body []byte, entries []json.RawMessage) ([]byte, error) {
 	buf.WriteByte('{')
 	n := 0
 	err := eachMember(body, func(key string, v []byte) {
-		if key == "entry" {
+		if fold(key) == fold("entry") { // the member encoding/json reads as the entries, whatever its case
 			if len(entries) == 0 {
 				return
 			}
