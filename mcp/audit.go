@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -53,7 +52,10 @@ func (t *tools) record(ctx context.Context, a *practice.Actor, req practice.Requ
 	}
 	access := supervisor.Access{PracticeID: a.ID(), Tool: tool, ResourceType: resourceOf(req), Outcome: outcome(err)}
 	if err == nil {
-		access.Resources, access.ResourceType = counted(resp, access.ResourceType)
+		access.Resources = resp.Resources
+		if access.ResourceType == "" {
+			access.ResourceType = resp.ResourceType
+		}
 		access.Withheld = resp.Withheld.Total()
 	}
 	t.reg.RecordAccess(access)
@@ -77,35 +79,6 @@ func resourceOf(req practice.Request) string {
 		}
 	}
 	return ""
-}
-
-// counted says how many resources an answer holds (a Bundle's entries, or one) and, when the
-// request did not say, of which type.
-func counted(resp *practice.Response, resource string) (int, string) {
-	if !strings.Contains(resp.ContentType, "json") {
-		return 1, resource // a Binary's raw content
-	}
-	var b struct {
-		ResourceType string `json:"resourceType"`
-		Entry        []struct {
-			Resource struct {
-				ResourceType string `json:"resourceType"`
-			} `json:"resource"`
-		} `json:"entry"`
-	}
-	if json.Unmarshal(resp.Body, &b) != nil {
-		return 1, resource
-	}
-	if b.ResourceType != "Bundle" {
-		if resource == "" {
-			resource = b.ResourceType
-		}
-		return 1, resource
-	}
-	if resource == "" && len(b.Entry) > 0 {
-		resource = b.Entry[0].Resource.ResourceType
-	}
-	return len(b.Entry), resource
 }
 
 // outcome classes an error for the audit trail, without its words (which may quote the practice).

@@ -227,6 +227,11 @@ type Response struct {
 	ContentType string
 	Body        []byte
 	Withheld    Withheld
+	// Resources is how many resources the answer holds after the check (a Bundle's entries,
+	// else 1), and ResourceType the type of the answer or of its first entry ("" for content
+	// that is not FHIR JSON): what the audit trail records, counted where the answer is read.
+	Resources    int
+	ResourceType string
 
 	budget *hold
 }

@@ -83,6 +83,10 @@ func TestOtherPatientsRecordsAreLeftOutOfAnswers(t *testing.T) {
 	if !strings.Contains(resp.Withheld.String(), "18 records") {
 		t.Fatalf("note = %q", resp.Withheld.String())
 	}
+	// What the audit trail records is what is passed on, not what the practice sent.
+	if resp.Resources != 3 || resp.ResourceType != "Claim" {
+		t.Fatalf("the answer counts %d of %q", resp.Resources, resp.ResourceType)
+	}
 }
 
 // A server that answers a search for one type with another's records (once seen: Observations
@@ -116,6 +120,9 @@ func TestMatchesOfAnotherTypeAreLeftOut(t *testing.T) {
 	}
 	if !strings.Contains(string(resp.Body), `"type":"searchset"`) {
 		t.Fatalf("the Bundle lost its other members: %s", resp.Body)
+	}
+	if resp.Resources != 3 || resp.ResourceType != "Encounter" {
+		t.Fatalf("the answer counts %d of %q", resp.Resources, resp.ResourceType)
 	}
 }
 

@@ -139,6 +139,7 @@ func (j fetchJob) checked(out fetchResult) fetchResult {
 	// In place: the Response carries the memory budget its body holds, given back when it is
 	// released or collected, so a copy would let the original's collection free it early.
 	out.resp.Body, out.resp.Withheld = sc.body, sc.withheld
+	out.resp.Resources, out.resp.ResourceType = sc.resources, sc.typ
 	out.attachments, out.next = sc.attachments, sc.next
 	return out
 }
