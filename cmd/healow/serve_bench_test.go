@@ -96,6 +96,9 @@ func BenchmarkServePath(b *testing.B) {
 	hc := newHTTPClient(sb.CertPool(), hosts)
 	p := sb.Practices()[0]
 	conn := newConnector(client{id: reg.ID, secret: reg.Secret, redirectURI: reg.RedirectURIs[0], hosts: hosts}, store, vault.NewKeychain(), hc)
+	statesCtx, stopStates := context.WithCancel(ctx)
+	defer stopStates()
+	go conn.States.Serve(statesCtx) // the pending sign-in's actor, as healow connect runs it
 	auth, err := conn.Begin(ctx, p.Name, p.BaseURL)
 	if err != nil {
 		b.Fatal(err)
