@@ -10,6 +10,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
@@ -245,7 +246,7 @@ func FuzzFieldsOf(f *testing.F) {
 			t.Fatalf("fieldsOf(%s) = %d members, encoding/json %d", body, len(got), len(want))
 		}
 		for k, v := range want {
-			g, ok := got[fold(k)]
+			g, ok := got[jsonscan.Fold(k)]
 			var a, b bytes.Buffer
 			json.Compact(&a, v)
 			json.Compact(&b, g)

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/practice/fhir"
 )
 
@@ -89,7 +90,7 @@ func screen(req Request, base, patient string, body []byte) (screened, error) {
 	}
 	var entries []json.RawMessage
 	if raw := top.get("entry"); len(raw) > 0 && raw[0] == '[' {
-		if eachElement(raw, func(e []byte) { entries = append(entries, e) }) != nil {
+		if jsonscan.Elements(raw, func(e []byte) { entries = append(entries, e) }) != nil {
 			return out, nil
 		}
 	}
@@ -218,8 +219,8 @@ func withEntries(body []byte, entries []json.RawMessage) ([]byte, error) {
 	buf.Grow(len(body))
 	buf.WriteByte('{')
 	n := 0
-	err := eachMember(body, func(key string, v []byte) {
-		if fold(key) == fold("entry") { // the member encoding/json reads as the entries, whatever its case
+	err := jsonscan.Members(body, func(key string, v []byte) {
+		if jsonscan.Fold(key) == jsonscan.Fold("entry") { // the member encoding/json reads as the entries, whatever its case
 			if len(entries) == 0 {
 				return
 			}
@@ -310,7 +311,7 @@ func references(doc any, path []string) []string {
 		}
 		var out []string
 		for k, v := range d {
-			if fold(k) != fold(want) {
+			if jsonscan.Fold(k) != jsonscan.Fold(want) {
 				continue
 			}
 			if len(path) > 0 {
