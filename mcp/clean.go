@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 )
 
 // cleaned counts what clean left out, so a tool can say so.
@@ -361,27 +363,12 @@ type field struct {
 	value json.RawMessage
 }
 
-// objectFields splits a JSON object into its members, in order.
+// objectFields splits a JSON object into its members, in order; the values are slices of raw.
 func objectFields(raw json.RawMessage) ([]field, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, fmt.Errorf("not a JSON object")
-	}
 	var out []field
-	for dec.More() {
-		tok, err := dec.Token()
-		if err != nil {
-			return nil, err
-		}
-		key, _ := tok.(string)
-		var v json.RawMessage
-		if err := dec.Decode(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, field{key, v})
-	}
-	if _, err := dec.Token(); err != nil {
-		return nil, err
+	err := jsonscan.Members(raw, func(k string, v []byte) { out = append(out, field{k, v}) })
+	if err != nil {
+		return nil, fmt.Errorf("not a JSON object")
 	}
 	return out, nil
 }

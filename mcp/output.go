@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
@@ -57,90 +58,169 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 	if err != nil {
 		return nil, answerError(err)
 	}
+	// clean has checked that raw is JSON, so the quick scanner splits it; members are matched as
+	// encoding/json and the actor's check match them, without regard to case.
 	if p.fields, err = objectFields(raw); err != nil {
 		return nil, fmt.Errorf("the practice's answer is not a JSON object: %w", err)
 	}
-	var head struct {
-		ResourceType string `json:"resourceType"`
-		Total        *int   `json:"total"`
-		Link         []struct {
-			Relation string `json:"relation"`
-			URL      string `json:"url"`
-		} `json:"link"`
-		Entry []json.RawMessage `json:"entry"`
-	}
-	if err := json.Unmarshal(raw, &head); err != nil {
-		return nil, fmt.Errorf("the practice's Bundle is malformed: %s", jsonWhy(err))
-	}
-	if head.ResourceType != "Bundle" {
-		return nil, fmt.Errorf("the practice answered with a %s where a search Bundle was expected", quote.Quote(head.ResourceType))
-	}
-	if head.Total != nil && *head.Total < 0 {
-		return nil, fmt.Errorf("the practice's Bundle is malformed: its total is %d", *head.Total)
-	}
 	// Parsers disagree on which of two equal keys counts; the model must see what was counted.
 	seen := map[string]bool{}
+	var resourceType string
+	var entries json.RawMessage
 	for _, f := range p.fields {
-		if seen[f.key] {
+		if seen[jsonscan.Fold(f.key)] {
 			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %s twice", quote.Quote(f.key))
 		}
-		seen[f.key] = true
-	}
-	p.total = head.Total
-	for _, l := range head.Link {
-		if l.Relation == "next" {
-			p.next = l.URL
-		}
-	}
-	p.entries = head.Entry
-	for i, e := range head.Entry {
-		// An entry that is not an object, or whose resource is not one, would reach the model
-		// (and the output schema) as something other than a FHIR resource.
-		if len(e) == 0 || e[0] != '{' {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle is not a JSON object", i+1)
-		}
-		var ent struct {
-			Resource json.RawMessage `json:"resource"`
-			Search   struct {
-				Mode string `json:"mode"`
-			} `json:"search"`
-		}
-		if err := json.Unmarshal(e, &ent); err != nil {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: %s", i+1, jsonWhy(err))
-		}
-		var res struct {
-			ResourceType string `json:"resourceType"`
-			ID           string `json:"id"`
-			Issue        []struct {
-				Severity    string `json:"severity"`
-				Diagnostics string `json:"diagnostics"`
-			} `json:"issue"`
-		}
-		if r := ent.Resource; len(r) == 0 || string(r) == "null" {
-			ent.Resource = nil
-		} else if r[0] != '{' {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource that is not a JSON object", i+1)
-		} else if err := json.Unmarshal(r, &res); err != nil {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle is malformed: resource.%s", i+1, jsonWhy(err))
-		} else if res.ResourceType == "" {
-			return nil, fmt.Errorf("entry %d of the practice's Bundle holds a resource without a resourceType", i+1)
-		}
-		p.res = append(p.res, ent.Resource)
-		mode := ent.Search.Mode
-		if mode == "" {
-			mode = "match"
-		}
-		if res.ResourceType == "OperationOutcome" {
-			mode = "outcome"
-			for _, is := range res.Issue {
-				p.outcomes = append(p.outcomes, strings.TrimSpace(is.Severity+": "+is.Diagnostics))
+		seen[jsonscan.Fold(f.key)] = true
+		var err error
+		switch {
+		case is(f.key, "resourceType"):
+			err = member("resourceType", f.value, &resourceType)
+		case is(f.key, "total"):
+			err = member("total", f.value, &p.total)
+		case is(f.key, "link"):
+			var links []struct {
+				Relation string `json:"relation"`
+				URL      string `json:"url"`
 			}
+			err = member("link", f.value, &links)
+			for _, l := range links {
+				if l.Relation == "next" {
+					p.next = l.URL
+				}
+			}
+		case is(f.key, "entry"):
+			if string(f.value) != "null" && f.value[0] != '[' {
+				err = member("entry", f.value, new([]json.RawMessage)) // says what it is instead
+			}
+			entries = f.value
 		}
-		p.modes = append(p.modes, mode)
-		p.refs = append(p.refs, res.ResourceType+"/"+res.ID)
+		if err != nil {
+			return nil, fmt.Errorf("the practice's Bundle is malformed: %w", err)
+		}
+	}
+	if resourceType != "Bundle" {
+		return nil, fmt.Errorf("the practice answered with a %s where a search Bundle was expected", quote.Quote(resourceType))
+	}
+	if p.total != nil && *p.total < 0 {
+		return nil, fmt.Errorf("the practice's Bundle is malformed: its total is %d", *p.total)
+	}
+	if len(entries) > 0 && entries[0] == '[' {
+		if err := jsonscan.Elements(entries, func(e []byte) { p.entries = append(p.entries, e) }); err != nil {
+			return nil, fmt.Errorf("the practice's Bundle is malformed: %w", err)
+		}
+	}
+	for i, e := range p.entries {
+		if err := p.readEntry(e); err != nil {
+			return nil, fmt.Errorf("entry %d of the practice's Bundle %w", i+1, err)
+		}
 	}
 	p.fit()
 	return p, nil
+}
+
+// readEntry notes what one entry of a Bundle is: its resource, its search mode, and what an
+// OperationOutcome among them says.
+func (p *page) readEntry(e json.RawMessage) error {
+	// An entry that is not an object, or whose resource is not one, would reach the model (and
+	// the output schema) as something other than a FHIR resource.
+	if len(e) == 0 || e[0] != '{' {
+		return errors.New("is not a JSON object")
+	}
+	var resource json.RawMessage
+	mode := ""
+	err := eachMember(e, func(key string, v []byte) error {
+		switch {
+		case is(key, "resource"):
+			resource = v
+		case is(key, "search") && v[0] == '{':
+			return eachMember(v, func(key string, v []byte) error {
+				if is(key, "mode") {
+					return member("search.mode", v, &mode)
+				}
+				return nil
+			})
+		case is(key, "search"):
+			return member("search", v, &struct{}{}) // null, or says what it is instead
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("is malformed: %w", err)
+	}
+	var typ, id string
+	var issues []struct {
+		Severity    string `json:"severity"`
+		Diagnostics string `json:"diagnostics"`
+	}
+	switch {
+	case len(resource) == 0 || string(resource) == "null":
+		resource = nil
+	case resource[0] != '{':
+		return errors.New("holds a resource that is not a JSON object")
+	default:
+		err := eachMember(resource, func(key string, v []byte) error {
+			switch {
+			case is(key, "resourceType"):
+				return member("resource.resourceType", v, &typ)
+			case is(key, "id"):
+				return member("resource.id", v, &id)
+			case is(key, "issue"):
+				return member("resource.issue", v, &issues)
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("is malformed: %w", err)
+		}
+		if typ == "" {
+			return errors.New("holds a resource without a resourceType")
+		}
+	}
+	p.res = append(p.res, resource)
+	if mode == "" {
+		mode = "match"
+	}
+	if typ == "OperationOutcome" {
+		mode = "outcome"
+		for _, is := range issues {
+			p.outcomes = append(p.outcomes, strings.TrimSpace(is.Severity+": "+is.Diagnostics))
+		}
+	}
+	p.modes = append(p.modes, mode)
+	p.refs = append(p.refs, typ+"/"+id)
+	return nil
+}
+
+// is matches a member's key as encoding/json matches a field's name: without regard to case.
+func is(key, name string) bool { return jsonscan.Fold(key) == jsonscan.Fold(name) }
+
+// member decodes one member's value into v, saying in FHIR's words what is wrong with it.
+func member(name string, raw []byte, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			te.Field = name
+		} else if errors.As(err, &te) {
+			te.Field = name + "." + te.Field
+		}
+		return errors.New(jsonWhy(err))
+	}
+	return nil
+}
+
+// eachMember calls f with each member of the object b, stopping at f's first error.
+func eachMember(b []byte, f func(key string, value []byte) error) error {
+	var first error
+	err := jsonscan.Members(b, func(k string, v []byte) {
+		if first == nil {
+			first = f(k, v)
+		}
+	})
+	if err != nil {
+		return err
+	}
+	return first
 }
 
 // jsonWhy says in FHIR's words why a member did not decode, without Go's type names.
