@@ -68,10 +68,11 @@ func readPage(ctx context.Context, body []byte) (*page, error) {
 	var resourceType string
 	var entries json.RawMessage
 	for _, f := range p.fields {
-		if seen[jsonscan.Fold(f.key)] {
+		k := jsonscan.Fold(f.key)
+		if seen[k] {
 			return nil, fmt.Errorf("the practice's Bundle is malformed: it has %s twice", quote.Quote(f.key))
 		}
-		seen[jsonscan.Fold(f.key)] = true
+		seen[k] = true
 		var err error
 		switch {
 		case is(f.key, "resourceType"):

@@ -154,9 +154,18 @@ type demoClient struct {
 
 // call runs a tool and decodes its JSON text into v.
 func (d *demoClient) call(name string, args map[string]any, v any) error {
+	text, err := d.text(name, args)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal([]byte(text), v)
+}
+
+// text runs a tool and returns its text, as the model reads it.
+func (d *demoClient) text(name string, args map[string]any) (string, error) {
 	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: name, Arguments: args})
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return "", fmt.Errorf("%s: %w", name, err)
 	}
 	text := ""
 	for _, c := range res.Content {
@@ -165,9 +174,9 @@ func (d *demoClient) call(name string, args map[string]any, v any) error {
 		}
 	}
 	if res.IsError {
-		return fmt.Errorf("%s: %s", name, text)
+		return "", fmt.Errorf("%s: %s", name, text)
 	}
-	return json.Unmarshal([]byte(text), v)
+	return text, nil
 }
 
 // search prints the first page of a search, then follows one next link, as a model would.
@@ -234,18 +243,9 @@ func (d *demoClient) page(tool string, args map[string]any) error {
 // summary asks for the patient's whole record across both practices in one call, as a model
 // asked "summarise my health" would, and prints the size of the answer and a few of its facts.
 func (d *demoClient) summary() error {
-	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: "patient_summary", Arguments: map[string]any{}})
+	text, err := d.text("patient_summary", map[string]any{})
 	if err != nil {
-		return fmt.Errorf("patient_summary: %w", err)
-	}
-	text := ""
-	for _, c := range res.Content {
-		if t, ok := c.(*sdk.TextContent); ok {
-			text += t.Text
-		}
-	}
-	if res.IsError {
-		return fmt.Errorf("patient_summary: %s", text)
+		return err
 	}
 	type item struct {
 		Name, Value, Flag, Date string
