@@ -194,7 +194,7 @@ func (p *page) readEntry(e json.RawMessage) error {
 }
 
 // is matches a member's key as encoding/json matches a field's name: without regard to case.
-func is(key, name string) bool { return jsonscan.Fold(key) == jsonscan.Fold(name) }
+func is(key, name string) bool { return jsonscan.Same(key, name) }
 
 // member decodes one member's value into v, saying in FHIR's words what is wrong with it.
 func member(name string, raw []byte, v any) error {

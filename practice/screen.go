@@ -220,7 +220,7 @@ func withEntries(body []byte, entries []json.RawMessage) ([]byte, error) {
 	buf.WriteByte('{')
 	n := 0
 	err := jsonscan.Members(body, func(key string, v []byte) {
-		if jsonscan.Fold(key) == jsonscan.Fold("entry") { // the member encoding/json reads as the entries, whatever its case
+		if jsonscan.Same(key, "entry") { // the member encoding/json reads as the entries, whatever its case
 			if len(entries) == 0 {
 				return
 			}
@@ -311,7 +311,7 @@ func references(doc any, path []string) []string {
 		}
 		var out []string
 		for k, v := range d {
-			if jsonscan.Fold(k) != jsonscan.Fold(want) {
+			if !jsonscan.Same(k, want) {
 				continue
 			}
 			if len(path) > 0 {

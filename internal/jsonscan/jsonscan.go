@@ -12,6 +12,7 @@ import (
 	"errors"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // ErrMalformed is what the scanner says of input that is not the JSON it expects.
@@ -174,18 +175,31 @@ func Elements(b []byte, f func(value []byte)) error {
 
 // Fold maps a key to one representative of the keys equal to it under Unicode simple case
 // folding (what bytes.EqualFold and encoding/json's field matching use): each letter becomes
-// the smallest rune of its folding orbit.
+// the smallest rune of its folding orbit. For ASCII that is the upper-case letter (the orbits of
+// k and s also hold the Kelvin sign and the long s, both larger), so the common case needs no
+// Unicode tables; Same compares two keys without building either.
 func Fold(k string) string {
-	plain := true
+	lower := false
 	for i := 0; i < len(k); i++ {
-		if c := k[i]; c >= 0x80 || 'a' <= c && c <= 'z' {
-			plain = false
-			break
+		c := k[i]
+		if c >= utf8.RuneSelf {
+			return foldUnicode(k)
 		}
+		lower = lower || 'a' <= c && c <= 'z'
 	}
-	if plain {
+	if !lower {
 		return k
 	}
+	b := []byte(k)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+func foldUnicode(k string) string {
 	return strings.Map(func(r rune) rune {
 		least := r
 		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
@@ -194,3 +208,7 @@ func Fold(k string) string {
 		return least
 	}, k)
 }
+
+// Same reports whether two keys are equal under Fold, that is Fold(a) == Fold(b), without
+// allocating: strings.EqualFold walks the same folding orbits.
+func Same(a, b string) bool { return strings.EqualFold(a, b) }
