@@ -37,7 +37,7 @@ func addTool[In, Out any](t *tools, s *sdk.Server, tool *sdk.Tool, h sdk.ToolHan
 	if tool.OutputSchema == nil && reflect.TypeFor[Out]() != reflect.TypeFor[any]() {
 		tool.OutputSchema = schemaFor[Out]()
 	}
-	sdk.AddTool(s, tool, h)
+	s.AddTool(tool, typed(h))
 }
 
 // checkArguments refuses a tool call whose arguments do not fit the tool, in the tool's own field

@@ -54,7 +54,7 @@ func (t *tools) capability(ctx context.Context, _ *sdk.CallToolRequest, in pract
 	if err != nil {
 		return nil, capabilityOut{}, err
 	}
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 func summarizeCapability(body []byte) (capabilityOut, error) {

@@ -86,7 +86,7 @@ func (t *tools) getDocument(ctx context.Context, _ *sdk.CallToolRequest, in docu
 		out.Note = strings.TrimSpace(out.Note + fmt.Sprintf(" %d of the document's %d attachments are not listed, to fit the %d KiB a result may hold; resource.content has them all.",
 			left, len(all), MaxResultBytes>>10))
 	}
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 // fitAttachments keeps attachments, in order, while they fit room bytes.

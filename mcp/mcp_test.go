@@ -44,6 +44,7 @@ func callFull(t *testing.T, cs *sdk.ClientSession, name string, args map[string]
 	if err != nil {
 		t.Fatalf("%s: protocol error %v", name, err)
 	}
+	checkOutput(t, cs, name, res)
 	var text strings.Builder
 	for i, c := range res.Content {
 		if tc, ok := c.(*sdk.TextContent); ok {

@@ -1,15 +1,12 @@
 package mcp
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"strings"
-
-	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
@@ -401,17 +398,3 @@ const (
 	searchHelp = ""
 	readHelp   = ""
 )
-
-// jsonResult is the text a model reads for a fixed-shape result. The SDK fills
-// structuredContent itself, but only after a round trip through map[string]any, which sorts
-// every FHIR resource's keys (resourceType no longer first), rounds decimals such as 0.90 and
-// escapes & in links; the text block keeps the practice's JSON as it came.
-func jsonResult(v any) *sdk.CallToolResult {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return nil // the SDK then renders the structured output itself
-	}
-	return &sdk.CallToolResult{Content: []sdk.Content{&sdk.TextContent{Text: strings.TrimSuffix(buf.String(), "\n")}}}
-}

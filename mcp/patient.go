@@ -58,7 +58,7 @@ func (t *tools) getPatient(ctx context.Context, _ *sdk.CallToolRequest, in pract
 	if err != nil {
 		return nil, resourceOut{}, err
 	}
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 func (t *tools) getPractitioner(ctx context.Context, _ *sdk.CallToolRequest, in practitionerIn) (*sdk.CallToolResult, resourceOut, error) {
@@ -66,7 +66,7 @@ func (t *tools) getPractitioner(ctx context.Context, _ *sdk.CallToolRequest, in 
 	if err != nil {
 		return nil, resourceOut{}, err
 	}
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 // readTyped reads resource by id, where the id may also be given as a reference

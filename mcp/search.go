@@ -53,7 +53,7 @@ func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 		if err != nil {
 			return nil, pageOut{}, err
 		}
-		return jsonResult(out), out, nil
+		return nil, out, nil
 	})
 }
 

@@ -110,7 +110,7 @@ func (t *tools) status(ctx context.Context, _ *sdk.CallToolRequest, in statusIn)
 			out.Practices = append(out.Practices, toHealthOut(p))
 		}
 	}
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 func (t *tools) disconnect(ctx context.Context, _ *sdk.CallToolRequest, in disconnectIn) (*sdk.CallToolResult, disconnectOut, error) {

@@ -220,7 +220,7 @@ func (t *tools) summary(ctx context.Context, _ *sdk.CallToolRequest, in summaryI
 	}
 	wg.Wait()
 	out := mergeSummary(reads)
-	return jsonResult(out), out, nil
+	return nil, out, nil
 }
 
 // summaryActors finds the practices named, or every connected one.
