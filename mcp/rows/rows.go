@@ -7,6 +7,10 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 )
 
 // Row is one resource as a row.
@@ -80,16 +84,16 @@ type other struct {
 // Of builds a resource's row. It never fails: a resource rows cannot read becomes a row that
 // says why, so that one odd resource does not cost the rest of a page.
 func Of(raw json.RawMessage, resolve Resolver) Row {
-	var head struct {
-		ResourceType string `json:"resourceType"`
-		ID           string `json:"id"`
-	}
-	if err := json.Unmarshal(raw, &head); err != nil {
+	resourceType, rid, err := head(raw)
+	if err != nil {
 		return Row{Fields: unreadable{Unreadable: "not a FHIR resource"}}
 	}
-	id, typ := cut(head.ID, maxText), cut(head.ResourceType, maxText)
-	build, ok := builders[head.ResourceType]
+	id, typ := cut(rid, maxText), cut(resourceType, maxText)
+	build, ok := builders[resourceType]
 	if !ok {
+		if !json.Valid(raw) { // no builder's decoding has checked it
+			return Row{Fields: unreadable{Unreadable: "not a FHIR resource"}}
+		}
 		return Row{Fields: other{ID: id, Type: typ}}
 	}
 	if resolve == nil {
@@ -102,6 +106,34 @@ func Of(raw json.RawMessage, resolve Resolver) Row {
 	r := Row{Fields: fields, When: When(when), Codes: about.codes(), Text: strings.Join(append([]string{about.name()}, about.displays()...), " | ")}
 	r.Key = first(strings.Join(r.Codes, ","), strings.ToLower(about.name()))
 	return r
+}
+
+// head reads a resource's type and id as encoding/json would (keys matched without regard to
+// case, the last one counting), with the quick scanner: decoding the whole resource into two
+// fields cost a third of a row, and the builder decodes it anyway.
+func head(raw []byte) (resourceType, id string, err error) {
+	var bad error
+	err = jsonscan.Members(raw, func(key string, value []byte) {
+		switch {
+		case jsonscan.Same(key, "resourceType"):
+			bad = errors.Join(bad, text(value, &resourceType))
+		case jsonscan.Same(key, "id"):
+			bad = errors.Join(bad, text(value, &id))
+		}
+	})
+	return resourceType, id, errors.Join(err, bad)
+}
+
+// text decodes a JSON string; one without escapes, as types and ids are, is taken as it is.
+func text(value []byte, s *string) error {
+	if n := len(value); n >= 2 && value[0] == '"' && value[n-1] == '"' {
+		plain := value[1 : n-1]
+		if bytes.IndexByte(plain, '\\') < 0 && bytes.IndexByte(plain, '"') < 0 && utf8.Valid(plain) && !bytes.ContainsFunc(plain, unicode.IsControl) {
+			*s = string(plain)
+			return nil
+		}
+	}
+	return json.Unmarshal(value, s)
 }
 
 // why says what was wrong with a resource in FHIR's words, without Go's type names.
