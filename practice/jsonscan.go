@@ -26,10 +26,11 @@ func fieldsOf(b []byte) (fields, error) {
 	f := fields{}
 	dup := ""
 	err := jsonscan.Members(b, func(k string, v []byte) {
-		if _, ok := f[jsonscan.Fold(k)]; ok && dup == "" {
+		folded := jsonscan.Fold(k)
+		if _, ok := f[folded]; ok && dup == "" {
 			dup = k
 		}
-		f[jsonscan.Fold(k)] = v
+		f[folded] = v
 	})
 	if err == nil && dup != "" {
 		err = twiceError{dup}
