@@ -4,6 +4,8 @@ import (
 	"context"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/internal/version"
 )
 
 // ConnectInMemory joins s to an SDK client called client inside this process, over the SDK's
@@ -15,7 +17,7 @@ func ConnectInMemory(ctx context.Context, s *sdk.Server, client string) (cs *sdk
 	if err != nil {
 		return nil, nil, err
 	}
-	cs, err = sdk.NewClient(&sdk.Implementation{Name: client, Version: Version}, nil).Connect(ctx, ct, nil)
+	cs, err = sdk.NewClient(&sdk.Implementation{Name: client, Version: version.String()}, nil).Connect(ctx, ct, nil)
 	if err != nil {
 		ss.Close()
 		return nil, nil, err

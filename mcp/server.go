@@ -11,14 +11,12 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
 //go:embed instructions.md
 var instructions string
-
-// Version is reported to MCP clients; cmd/healow sets it from the build.
-var Version = "dev"
 
 // NewServer returns an MCP server whose tools read from the practices in reg.
 func NewServer(reg *supervisor.Registry) *sdk.Server {
@@ -30,7 +28,7 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 // NewServerLoading returns an MCP server that answers initialize and lists its tools at once,
 // and whose tool calls wait for the registry l is handed (see Loading).
 func NewServerLoading(l *Loading) *sdk.Server {
-	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: Version},
+	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: version.String()},
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments, t.awaitRegistry)

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -14,17 +12,27 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var auditHelp = &help{
+	name:     "audit",
+	synopsis: "every read of patient data, kept 90 days",
+	usage:    "healow audit [--practice NAME] [--since DURATION] [--json]",
+	about: "What was read, when, from which practice and by which process; never its content, a token or " +
+		"the values a search was made with.",
+	example: `healow audit --practice "Sunrise Family Medicine" --since 7d`,
+	env:     []string{"HEALOW_TOKEN_STORE"},
+}
+
 // runAudit shows the audit trail: every read of patient data, without its content.
 func runAudit(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
-	name := fs.String("practice", "", "only this practice (name or id)")
-	since := fs.String("since", "", "only the last DURATION, e.g. 1h, 30m or 7d (default: everything kept, 90 days)")
+	fs := auditHelp.flags()
+	name := fs.String("practice", "", "only this practice (its `NAME` or id)")
+	since := fs.String("since", "", "only the last `DURATION`, e.g. 1h, 30m or 7d (default: everything kept, 90 days)")
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New("usage: healow audit [--practice NAME] [--since DURATION] [--json]")
+		return fs.usageError()
 	}
 	q := vault.AuditQuery{Practice: *name}
 	if *since != "" {

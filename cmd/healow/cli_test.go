@@ -45,7 +45,7 @@ type build struct {
 	err  error
 }
 
-var healowBuild, bareBuild build
+var healowBuild, bareBuild, stampedBuild build
 
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "healow-test-")
@@ -69,11 +69,21 @@ func binary(t testing.TB) string { return healowBuild.get(t, ".", "healow") }
 // go-sdk server healow serve is measured against.
 func bareServer(t testing.TB) string { return bareBuild.get(t, "./testdata/bareserver", "bareserver") }
 
-func (b *build) get(t testing.TB, pkg, name string) string {
+// stampedBinary returns healow built as a release build stamps its version, stampedVersion.
+func stampedBinary(t testing.TB) string {
+	return stampedBuild.get(t, ".", "healow-stamped", "-ldflags=-X "+versionVar+"="+stampedVersion)
+}
+
+// versionVar is the variable a release build stamps with its version (see internal/version).
+const versionVar, stampedVersion = "github.com/healow-mcp/healow-mcp/internal/version.release", "v1.2.3-test"
+
+// get builds pkg with go build's flags into name, once.
+func (b *build) get(t testing.TB, pkg, name string, flags ...string) string {
 	t.Helper()
 	b.once.Do(func() {
 		path := filepath.Join(buildDir, name)
-		if out, err := exec.Command("go", "build", "-o", path, pkg).CombinedOutput(); err != nil {
+		args := append(append([]string{"build"}, flags...), "-o", path, pkg)
+		if out, err := exec.Command("go", args...).CombinedOutput(); err != nil {
 			b.err = fmt.Errorf("go build %s: %v\n%s", pkg, err, out)
 			return
 		}

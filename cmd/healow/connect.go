@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"html"
 	"io"
@@ -22,19 +21,32 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var connectHelp = &help{
+	name:     "connect",
+	synopsis: "connect a practice through its SMART on FHIR sign-in",
+	usage:    "healow connect --name NAME --fhir-base-url URL [--no-browser] [--timeout DURATION]",
+	about: "It prints the sign-in URL on a line of its own and opens it in a browser. With a loopback " +
+		"HEALOW_REDIRECT_URI it catches the answer itself; otherwise paste the code, or the whole URL the " +
+		"browser was sent to. A running healow serve picks the practice up within a second. A practice's " +
+		"FHIR base URL is https://fhir4.healow.com/fhir/r4/ followed by its six-letter code.",
+	example: `healow connect --name "Sunrise Family Medicine" --fhir-base-url https://fhir4.healow.com/fhir/r4/ABCDEF`,
+	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_ALLOWED_HOSTS",
+		"HEALOW_TOKEN_STORE", "SSL_CERT_FILE"},
+}
+
 // runConnect connects a practice: it prints the authorize URL, then takes the code from a
 // loopback redirect (when HEALOW_REDIRECT_URI is one) or from what the user pastes on stdin.
 func runConnect(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
-	name := fs.String("name", "", "a name for the practice, e.g. \"Sunrise Family Medicine\"")
-	base := fs.String("fhir-base-url", "", "the practice's FHIR base URL, e.g. https://fhir4.healow.com/fhir/r4/ABCDEF")
+	fs := connectHelp.flags()
+	name := fs.String("name", "", "the practice's `NAME` here, e.g. \"Sunrise Family Medicine\"; an existing name is reconnected in place")
+	base := fs.String("fhir-base-url", "", "the practice's FHIR base `URL`, e.g. https://fhir4.healow.com/fhir/r4/ABCDEF")
 	noBrowser := fs.Bool("no-browser", false, "print the URL without opening a browser")
 	timeout := fs.Duration("timeout", smart.StateTTL, "how long to wait for the sign-in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *name == "" || *base == "" || fs.NArg() > 0 {
-		return errors.New("usage: healow connect --name NAME --fhir-base-url URL [--no-browser]")
+		return fs.usageError()
 	}
 	c, err := clientFromEnv()
 	if err != nil {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -21,11 +20,21 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var demoHelp = &help{
+	name:     "demo",
+	synopsis: "try everything on the sandbox, in one process, with no credentials",
+	usage:    "healow demo",
+	about: "It starts the sandbox, connects two practices through the real SMART on FHIR flow, drives the " +
+		"MCP server with the MCP SDK's client and prints what a client sees. Secrets stay in memory; " +
+		"neither your keychain nor your token store is touched.",
+	example: "healow demo",
+}
+
 // runDemo shows the whole path in one process: the sandbox, two practices connected through the
 // real SMART flow, and the real MCP server driven by the SDK's client. Secrets stay in memory and
 // the store is a temporary file: the keychain and the user's token store are never touched.
 func runDemo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := demoHelp.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -15,15 +14,26 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var disconnectHelp = &help{
+	name:     "disconnect",
+	synopsis: "forget a practice and its tokens, revoking them where the practice allows",
+	usage:    "healow disconnect NAME",
+	about: "NAME is the practice's name or id (see healow practices). Its keychain items and its row in the " +
+		"store are deleted, and running servers drop it. Revoking needs HEALOW_CLIENT_ID and " +
+		"HEALOW_CLIENT_SECRET; without them the practice is still forgotten here.",
+	example: `healow disconnect "Sunrise Family Medicine"`,
+	env:     []string{"HEALOW_TOKEN_STORE", "HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_ALLOWED_HOSTS", "SSL_CERT_FILE"},
+}
+
 // runDisconnect forgets a practice: its keychain items and its row, after asking the practice
 // to revoke the grant where it can. Running servers drop it at once.
 func runDisconnect(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("disconnect", flag.ContinueOnError)
+	fs := disconnectHelp.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
-		return errors.New("usage: healow disconnect NAME (or the practice's id; see healow practices)")
+		return fs.usageError()
 	}
 	store, err := openStoreIfAny()
 	if err != nil {

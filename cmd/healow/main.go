@@ -12,45 +12,17 @@ import (
 	"syscall"
 )
 
-const usage = `healow: your medical records from eClinicalWorks / healow practices, for an MCP client.
-
-Usage:
-  healow serve                                   the MCP server on stdio, for Claude Desktop
-  healow connect --name NAME --fhir-base-url URL connect a practice (SMART on FHIR sign-in);
-                                                 an existing name is reconnected in place
-  healow status [--json] [--watch]               live health of every practice in every running
-                                                 healow serve; exit status 0 all healthy, 3 some
-                                                 practice or server is not, 4 no server runs
-  healow practices [--json]                      the connected practices
-  healow disconnect NAME                         forget a practice and its tokens (revoking them
-                                                 where the practice allows); servers drop it
-  healow audit [--practice NAME] [--since DUR] [--json]
-                                                 every read of patient data (kept 90 days)
-  healow sandbox --addr HOST:PORT --ca-file FILE run the built-in eClinicalWorks stand-in
-  healow demo                                    try everything on the sandbox, in one process
-
-Environment:
-  HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET   the app's registration with eClinicalWorks
-  HEALOW_REDIRECT_URI                      its redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH)
-                                           lets healow connect catch the code by itself
-  HEALOW_ALLOWED_HOSTS                     hosts besides eClinicalWorks' own that may receive the client
-                                           secret and tokens: host names or IP addresses, comma-separated,
-                                           any port (healow sandbox prints the value for the sandbox)
-  HEALOW_TOKEN_STORE                       metadata file (default ~/.healow-mcp/tokens.db)
-  HEALOW_LOG_LEVEL                         debug, info (default), warn or error; logs go to stderr
-  HEALOW_RATE_LIMIT                        requests per minute per practice (default 250, eCW's)
-  HEALOW_REQUEST_TIMEOUT                   timeout of one FHIR request (default 30s)
-`
-
-var commands = map[string]func(ctx context.Context, args []string) error{
-	"serve":      runServe,
-	"connect":    runConnect,
-	"status":     runStatus,
-	"practices":  runPractices,
-	"disconnect": runDisconnect,
-	"audit":      runAudit,
-	"sandbox":    runSandbox,
-	"demo":       runDemo,
+// commands are healow's subcommands; each file's help says what its command does.
+var commands = map[string]command{
+	"serve":      {runServe, serveHelp},
+	"connect":    {runConnect, connectHelp},
+	"status":     {runStatus, statusHelp},
+	"practices":  {runPractices, practicesHelp},
+	"disconnect": {runDisconnect, disconnectHelp},
+	"audit":      {runAudit, auditHelp},
+	"sandbox":    {runSandbox, sandboxHelp},
+	"demo":       {runDemo, demoHelp},
+	"version":    {runVersion, versionHelp},
 }
 
 // exitStatus ends healow with that status and no further message: the command has already said
@@ -60,20 +32,36 @@ type exitStatus int
 func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
 
 func main() {
-	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
-		fmt.Fprint(os.Stderr, usage)
-		if len(os.Args) < 2 {
+	args := os.Args[1:]
+	if len(args) == 0 {
+		fmt.Fprint(os.Stderr, usage())
+		os.Exit(2)
+	}
+	switch args[0] {
+	case "-h", "-help", "--help":
+		fmt.Print(usage())
+		return
+	case "--version", "-version":
+		args = []string{"version"}
+	case "help":
+		// healow help NAME is healow NAME --help: the command's own flags are in its help.
+		switch {
+		case len(args) == 1 || args[1] == "help":
+			fmt.Print(usage())
+			return
+		case len(args) > 2:
+			fmt.Fprint(os.Stderr, "usage: healow help [COMMAND]\n")
 			os.Exit(2)
 		}
-		return
+		args = []string{args[1], "--help"}
 	}
-	run, ok := commands[os.Args[1]]
+	cmd, ok := commands[args[0]]
 	if !ok {
-		fmt.Fprintf(os.Stderr, "healow: unknown command %q\n\n%s", os.Args[1], usage)
+		fmt.Fprintf(os.Stderr, "healow: unknown command %q\n\n%s", args[0], usage())
 		os.Exit(2)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[2:])
+	err := cmd.run(ctx, args[1:])
 	stop()
 	if errors.Is(err, flag.ErrHelp) {
 		return
@@ -83,7 +71,7 @@ func main() {
 		os.Exit(int(status))
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "healow %s: %v\n", os.Args[1], err)
+		fmt.Fprintf(os.Stderr, "healow %s: %v\n", args[0], err)
 		os.Exit(1)
 	}
 }

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -13,15 +11,25 @@ import (
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var practicesHelp = &help{
+	name:     "practices",
+	synopsis: "the connected practices",
+	usage:    "healow practices [--json]",
+	about: "Each practice's name, id, FHIR base URL, patient id, token expiry and when it was connected " +
+		"(--json adds the granted scopes).",
+	example: "healow practices --json",
+	env:     []string{"HEALOW_TOKEN_STORE"},
+}
+
 // runPractices lists the connected practices from the store.
 func runPractices(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("practices", flag.ContinueOnError)
+	fs := practicesHelp.flags()
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New("usage: healow practices [--json]")
+		return fs.usageError()
 	}
 	store, err := openStoreIfAny()
 	if err != nil {

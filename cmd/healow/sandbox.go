@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"maps"
 	"os"
@@ -15,16 +14,28 @@ import (
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
+var sandboxHelp = &help{
+	name:     "sandbox",
+	synopsis: "run the built-in eClinicalWorks stand-in: HTTPS, synthetic patients",
+	usage:    "healow sandbox --ca-file FILE [--addr HOST:PORT] [--token-ttl DURATION] [--fault CODE=FAULT]...",
+	about: "It prints each practice's code and FHIR base URL on stdout, and on stderr what to export so " +
+		"that healow trusts it (SSL_CERT_FILE) and sends it tokens (HEALOW_ALLOWED_HOSTS). It accepts the " +
+		"app that HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI name, each defaulting to " +
+		"the sandbox's own, and runs until interrupted.",
+	example: "healow sandbox --ca-file /tmp/sandbox-ca.pem --fault AACJCD=rate-limited",
+	env:     []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI"},
+}
+
 // runSandbox serves the built-in eClinicalWorks stand-in until stopped. Its OAuth client is the
 // one in HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI when they are set, so one
 // shell's exports serve both sides.
 func runSandbox(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("sandbox", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8443", "where to listen (HOST:PORT)")
-	caFile := fs.String("ca-file", "", "where to write the sandbox's CA certificate; point SSL_CERT_FILE at it")
+	fs := sandboxHelp.flags()
+	addr := fs.String("addr", "127.0.0.1:8443", "the `HOST:PORT` to listen on")
+	caFile := fs.String("ca-file", "", "the `FILE` to write the sandbox's CA certificate in; point SSL_CERT_FILE at it")
 	ttl := fs.Duration("token-ttl", time.Hour, "how long the sandbox's access tokens live (short ones exercise refreshing)")
 	faults := map[string]sandbox.Faults{}
-	fs.Func("fault", "make a practice misbehave, as CODE=FAULT (repeatable); FAULT is one of "+strings.Join(slices.Sorted(maps.Keys(faultNames)), ", "),
+	fs.Func("fault", "make a practice misbehave, as `CODE=FAULT` (repeatable); FAULT is one of "+strings.Join(slices.Sorted(maps.Keys(faultNames)), ", "),
 		func(v string) error {
 			code, name, _ := strings.Cut(v, "=")
 			set, ok := faultNames[name]
@@ -40,7 +51,7 @@ func runSandbox(ctx context.Context, args []string) error {
 		return err
 	}
 	if *caFile == "" || fs.NArg() > 0 {
-		return errors.New("usage: healow sandbox --addr HOST:PORT --ca-file FILE")
+		return fs.usageError()
 	}
 	client := sandbox.ClientFromEnv()
 	if *ttl < time.Second {

@@ -3,21 +3,34 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"log/slog"
 	"os"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
+var serveHelp = &help{
+	name:     "serve",
+	synopsis: "the MCP server on stdio, as Claude Desktop runs it",
+	usage:    "healow serve",
+	about: "It speaks MCP on stdin and stdout, one message a line, and logs to stderr. Practices that " +
+		"healow connect connects or reconnects are served within a second, without a restart; healow " +
+		"status shows this server's practices while it runs.",
+	example: `healow serve
+# Claude Desktop runs: "command": "/path/to/healow", "args": ["serve"], these variables in "env"`,
+	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_ALLOWED_HOSTS",
+		"HEALOW_TOKEN_STORE", "HEALOW_LOG_LEVEL", "HEALOW_RATE_LIMIT", "HEALOW_REQUEST_TIMEOUT", "SSL_CERT_FILE"},
+}
+
 // runServe is what Claude Desktop starts: the MCP server on stdin/stdout. Logs go to stderr.
 func runServe(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs := serveHelp.flags()
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -62,7 +75,7 @@ func (s server) serve(ctx context.Context, t sdk.Transport) error {
 	treeDone := make(chan struct{})
 	go func() { loaded <- s.load(ctx, loading, treeDone) }()
 
-	s.log.Info("serving MCP on stdio")
+	s.log.Info("serving MCP on stdio", "version", version.String())
 	err := mcp.NewServerLoading(loading).Run(ctx, t)
 	// The load is waited for, not cancelled, when the client leaves: it takes moments, and a
 	// store that cannot be opened must end serve with its error however short the session.

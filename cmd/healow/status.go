@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -25,17 +23,30 @@ const (
 // askTimeout bounds one status question to one server; a server answers within a second.
 const askTimeout = 3 * time.Second
 
+var statusHelp = &help{
+	name:     "status",
+	synopsis: "live health of every practice in every running healow serve",
+	usage:    "healow status [--json] [--watch]",
+	about: "Each running healow serve is shown as a tree of its services, with its pid and version, and what " +
+		"to do for each practice that is not healthy. Stored practices that no server serves are listed as " +
+		"not running, with what was last known of them. Exit status: 0 every practice of every running " +
+		"server is healthy, 1 status itself failed, 3 some practice or server is not healthy, 4 no healow " +
+		"serve is running.",
+	example: "healow status --watch",
+	env:     []string{"HEALOW_TOKEN_STORE", "NO_COLOR"},
+}
+
 // runStatus shows every practice actor of every running `healow serve`, and the stored
 // practices no server runs.
 func runStatus(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	fs := statusHelp.flags()
 	asJSON := fs.Bool("json", false, "print JSON instead of a table")
 	watch := fs.Bool("watch", false, "refresh every second until interrupted")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return errors.New("usage: healow status [--json] [--watch]")
+		return fs.usageError()
 	}
 	store, err := openStoreIfAny()
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -34,7 +35,7 @@ func statusEnv(t *testing.T) (*testenv.Env, statusRun, []sandbox.Practice, scrub
 	env.Actor(t, ready)
 	limited := env.Connect(t, ps[1]).ID
 	testenv.RateLimit(t, env.Sandbox, ps[1].Code, env.Actor(t, limited), ps[1].PatientID)
-	scrub := scrubber{}.with(ready, "<ready id>").with(limited, "<rate-limited id>").with(dir, "<run>").
+	scrub := scrubber{}.with(version.String(), "<version>").with(ready, "<ready id>").with(limited, "<rate-limited id>").with(dir, "<run>").
 		with(strconv.Itoa(os.Getpid()), "<pid>").with(hostOf(t, env.Sandbox.URL()), "<sandbox>")
 	return env, statusRun{store: env.Store, dir: dir, now: clock.Now}, ps, scrub
 }
@@ -102,7 +103,8 @@ func TestStatusJSONAndWatch(t *testing.T) {
 	if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Healthy || len(r.Servers) != 1 || r.Servers[0].PID != os.Getpid() || len(r.Servers[0].Practices) != 2 || len(r.NotRunning) != 0 {
+	if r.Healthy || len(r.Servers) != 1 || r.Servers[0].PID != os.Getpid() || r.Servers[0].Version != version.String() ||
+		len(r.Servers[0].Practices) != 2 || len(r.NotRunning) != 0 {
 		t.Fatalf("report = %+v", r)
 	}
 	states := map[string]practice.State{}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -40,7 +41,7 @@ func TestStatusShowsWhatTheToolsConnected(t *testing.T) {
 	byCLI := env.Connect(t, ps[1])
 	env.Actor(t, byCLI.ID)
 	tokenHost := strings.TrimPrefix(env.Sandbox.URL(), "https://")
-	scrub := scrubber{}.with(byTools.ID, "<tools' id>").with(byCLI.ID, "<healow connect's id>").with(dir, "<run>").
+	scrub := scrubber{}.with(version.String(), "<version>").with(byTools.ID, "<tools' id>").with(byCLI.ID, "<healow connect's id>").with(dir, "<run>").
 		with(strconv.Itoa(os.Getpid()), "<pid>").with(tokenHost, "<sandbox>")
 
 	var out bytes.Buffer

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
@@ -101,7 +101,7 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 		Connector: conn,
 		Logger:    log,
 		StatusDir: statusDir,
-		Version:   mcp.Version,
+		Version:   version.String(),
 	})
 	return app{Tree: tree, Connector: conn}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
@@ -108,7 +109,8 @@ func start(t testing.TB, o Options, sb *sandbox.Server, path string, secrets *va
 		po.Logger = o.Logger
 	}
 	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Logger: o.Logger,
-		PollInterval: 20 * time.Millisecond, StatusDir: o.StatusDir, StateEvery: 100 * time.Millisecond})
+		PollInterval: 20 * time.Millisecond, StatusDir: o.StatusDir, StateEvery: 100 * time.Millisecond,
+		Version: version.String()}) // as healow serve reports itself
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { tree.Serve(ctx); close(done) }()
