@@ -56,6 +56,9 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 	if err := c.checkHosts(base, cfg); err != nil {
 		return Authorization{}, err // before the user signs in for a connection that cannot finish
 	}
+	if err := c.OAuth.CheckAuth(cfg); err != nil {
+		return Authorization{}, fmt.Errorf("%s: %w", base, err) // likewise: no secret, and the practice wants one
+	}
 	pkce, err := smart.NewPKCE()
 	if err != nil {
 		return Authorization{}, err

@@ -30,7 +30,8 @@ Usage:
   healow demo                                    try everything on the sandbox, in one process
 
 Environment:
-  HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET   the app's registration with eClinicalWorks
+  HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET   the app's registration with eClinicalWorks; the secret is
+                                           optional where a practice lists client-public
   HEALOW_REDIRECT_URI                      its redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH)
                                            lets healow connect catch the code by itself
   HEALOW_ALLOWED_HOSTS                     hosts besides eClinicalWorks' own that may receive the client
