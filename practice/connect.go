@@ -139,6 +139,10 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 	now := c.now()
 	meta.PatientID, meta.Scopes, meta.TokenExpiry, meta.LastRefresh = tok.PatientID, granted, tok.Expiry, now
 	meta.SMARTConfig, meta.SMARTFetchedAt = p.Config.Raw, now
+	meta.RefreshIssuedAt = time.Time{}
+	if tok.RefreshToken != "" {
+		meta.RefreshIssuedAt = now
+	}
 	if err := c.Store.Save(ctx, meta); err != nil {
 		if fresh {
 			c.forget(meta.ID)
