@@ -26,6 +26,8 @@ Usage:
                                                  where the practice allows); servers drop it
   healow audit [--practice NAME] [--since DUR] [--json]
                                                  every read of patient data (kept 90 days)
+  healow doctor [--json]                         check the setup, each with what to do; exit status
+                                                 0 nothing failed (warnings allowed), 3 some check did
   healow sandbox --addr HOST:PORT --ca-file FILE run the built-in eClinicalWorks stand-in
   healow demo                                    try everything on the sandbox, in one process
 
@@ -50,6 +52,7 @@ var commands = map[string]func(ctx context.Context, args []string) error{
 	"practices":  runPractices,
 	"disconnect": runDisconnect,
 	"audit":      runAudit,
+	"doctor":     runDoctor,
 	"sandbox":    runSandbox,
 	"demo":       runDemo,
 }

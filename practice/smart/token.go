@@ -140,11 +140,11 @@ var ErrSecretRequired = errors.New("this practice accepts only apps with a clien
 // cfg: always with a secret; without one only when cfg lists client-public. It is checked before
 // the patient signs in, so that a sign-in that cannot finish is never started.
 func (c *Client) CheckAuth(cfg *Config) error {
-	if c.ClientID == "" {
-		return errors.New("the client id is empty: set HEALOW_CLIENT_ID to the app's client id")
-	}
 	if c.Public() && !cfg.Has("client-public") {
 		return fmt.Errorf("%w (its smart-configuration does not list client-public): set HEALOW_CLIENT_SECRET to the app's client secret from its registration with eClinicalWorks, then connect again", ErrSecretRequired)
+	}
+	if c.ClientID == "" {
+		return errors.New("the client id is empty: set HEALOW_CLIENT_ID to the app's client id")
 	}
 	return nil
 }
