@@ -28,6 +28,8 @@ type healthOut struct {
 	State               string    `json:"state" jsonschema:"ready, refreshing, starting, rate-limited, circuit-open, degraded, needs-reconnect, host-not-allowed, restarting or stopped"`
 	Healthy             bool      `json:"healthy" jsonschema:"whether the practice answers requests now (ready or refreshing)"`
 	Advice              string    `json:"advice,omitempty" jsonschema:"what the user can do when the practice is not healthy"`
+	Warning             string    `json:"warning,omitempty" jsonschema:"what the user should do soon, healthy or not: reconnect before the refresh token expires"`
+	RefreshTokenExpiry  time.Time `json:"refresh_token_expiry,omitzero" jsonschema:"when the grant ends unless the practice is connected again (eClinicalWorks: 90 days)"`
 	TokenExpiry         time.Time `json:"token_expiry,omitzero"`
 	TokenSecondsLeft    int64     `json:"token_seconds_left" jsonschema:"seconds the current access token has left; it is renewed on its own"`
 	LastRefresh         time.Time `json:"last_refresh,omitzero"`
@@ -53,6 +55,7 @@ type healthOut struct {
 func toHealthOut(p status.Practice) healthOut {
 	return healthOut{
 		ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, State: string(p.State), Healthy: p.Healthy, Advice: p.Advice,
+		Warning: p.Warning, RefreshTokenExpiry: p.RefreshTokenExpiry,
 		TokenExpiry: p.TokenExpiry, TokenSecondsLeft: int64(p.TokenLeft / time.Second), LastRefresh: p.LastRefresh,
 		LastRequest: p.LastRequest, LastHTTPStatus: p.LastStatus, LastLatencyMS: p.LastLatency.Milliseconds(),
 		LatencyP50MS: p.LatencyP50.Milliseconds(), LatencyP95MS: p.LatencyP95.Milliseconds(),
@@ -79,7 +82,7 @@ func (t *tools) addStatus(s *sdk.Server) {
 		Name:  "practice_status",
 		Title: "Practice health",
 		Description: "Why a practice fails or is slow: state (rate-limited or circuit open until when, needs-reconnect...), " +
-			"advice for the user, latency, limits, last error.",
+			"advice for the user, latency, limits, last error, refresh token expiry.",
 		OutputSchema: schemaFor[statusOut](),
 		Annotations:  &sdk.ToolAnnotations{Title: "Practice health", ReadOnlyHint: true, IdempotentHint: true, DestructiveHint: ptr(false), OpenWorldHint: ptr(false)},
 	}, t.status)

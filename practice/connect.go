@@ -56,6 +56,9 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 	if err := c.checkHosts(base, cfg); err != nil {
 		return Authorization{}, err // before the user signs in for a connection that cannot finish
 	}
+	if err := c.OAuth.CheckAuth(cfg); err != nil {
+		return Authorization{}, fmt.Errorf("%s: %w", base, err) // likewise: no secret, and the practice wants one
+	}
 	pkce, err := smart.NewPKCE()
 	if err != nil {
 		return Authorization{}, err
@@ -136,6 +139,10 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 	now := c.now()
 	meta.PatientID, meta.Scopes, meta.TokenExpiry, meta.LastRefresh = tok.PatientID, granted, tok.Expiry, now
 	meta.SMARTConfig, meta.SMARTFetchedAt = p.Config.Raw, now
+	meta.RefreshIssuedAt = time.Time{}
+	if tok.RefreshToken != "" {
+		meta.RefreshIssuedAt = now
+	}
 	if err := c.Store.Save(ctx, meta); err != nil {
 		if fresh {
 			c.forget(meta.ID)

@@ -108,6 +108,9 @@ func (r *run) refreshed(out refreshResult) {
 		r.meta.Scopes = out.scopes
 	}
 	r.meta.TokenExpiry, r.meta.LastRefresh = out.expiry, out.at
+	if !out.refreshIssued.IsZero() {
+		r.meta.RefreshIssuedAt = out.refreshIssued
+	}
 	r.schedule()
 	r.publishRefreshed()
 	r.fetchAgain(waiting)
@@ -125,17 +128,18 @@ type refreshJob struct {
 }
 
 type refreshResult struct {
-	access      string
-	expiry      time.Time
-	scopes      []string
-	at          time.Time
-	adopted     bool          // another process had refreshed already
-	cfg         *smart.Config // a freshly discovered configuration, or nil
-	clearCfg    bool          // the configuration looks stale: discover it again next time
-	unsaved     string        // the new refresh token, when the keychain refused it
-	saved       bool          // the refresh token in hand is now in the keychain
-	keychainErr error         // the keychain refused a token; the refresh itself worked
-	err         error
+	access        string
+	expiry        time.Time
+	scopes        []string
+	at            time.Time
+	adopted       bool          // another process had refreshed already
+	refreshIssued time.Time     // when the refresh token now stored was issued; zero: unchanged
+	cfg           *smart.Config // a freshly discovered configuration, or nil
+	clearCfg      bool          // the configuration looks stale: discover it again next time
+	unsaved       string        // the new refresh token, when the keychain refused it
+	saved         bool          // the refresh token in hand is now in the keychain
+	keychainErr   error         // the keychain refused a token; the refresh itself worked
+	err           error
 }
 
 func (j refreshJob) run(ctx context.Context) refreshResult {
@@ -229,7 +233,8 @@ func (j refreshJob) refreshedElsewhere(ctx context.Context) (refreshResult, bool
 	if err != nil || access == "" || access == j.current || !j.opts.Clock.Now().Before(meta.TokenExpiry) {
 		return refreshResult{}, false
 	}
-	return refreshResult{access: access, expiry: meta.TokenExpiry, scopes: meta.Scopes, at: meta.LastRefresh, adopted: true}, true
+	return refreshResult{access: access, expiry: meta.TokenExpiry, scopes: meta.Scopes, at: meta.LastRefresh,
+		refreshIssued: meta.RefreshIssuedAt, adopted: true}, true
 }
 
 func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
@@ -291,7 +296,11 @@ func (j refreshJob) refresh(ctx context.Context) (out refreshResult) {
 		return refreshResult{err: errCrashed}
 	}
 	now := j.opts.Clock.Now()
-	if err := j.opts.Store.RecordRefresh(ctx, j.id, tok.Expiry, tok.Scopes, now); err != nil {
+	record := j.opts.Store.RecordRefresh
+	if tok.RefreshToken != "" { // rotated: eCW's 90 days start again for the new one
+		record, out.refreshIssued = j.opts.Store.RecordRotatedRefresh, now
+	}
+	if err := record(ctx, j.id, tok.Expiry, tok.Scopes, now); err != nil {
 		j.opts.Logger.Warn("could not record the refresh", "practice", j.id, "err", err)
 	}
 	if j.crashed("recorded") {

@@ -311,6 +311,9 @@ func (r *run) snapshot() Health {
 		h.TokenLeft = max(r.expiry.Sub(now), 0)
 	}
 	h.LastRefresh = r.meta.LastRefresh
+	if h.RefreshTokenExpiry = RefreshExpiry(r.meta); !h.RefreshTokenExpiry.IsZero() {
+		h.RefreshTokenLeft = max(h.RefreshTokenExpiry.Sub(now), 0)
+	}
 	h.RateLimit, h.RateLeft, h.RateUnshared = r.rate.limit, r.rate.left(now), r.rate.alone
 	switch {
 	case now.Before(r.holdUntil):

@@ -51,6 +51,8 @@ func samplePractice(name string) Practice {
 		Scopes:      []string{"launch/patient", "openid", "fhirUser", "offline_access", "patient/*.read"},
 		TokenExpiry: time.Date(2026, 3, 14, 16, 9, 26, 1, time.UTC),
 		LastRefresh: time.Date(2026, 3, 14, 15, 0, 0, 999999999, time.Local),
+
+		RefreshIssuedAt: time.Date(2026, 3, 14, 15, 0, 0, 999999999, time.Local),
 	}
 }
 
@@ -67,6 +69,7 @@ func equalPractice(t *testing.T, got, want Practice) {
 		{"UpdatedAt", got.UpdatedAt, want.UpdatedAt},
 		{"LastRefresh", got.LastRefresh, want.LastRefresh},
 		{"SMARTFetchedAt", got.SMARTFetchedAt, want.SMARTFetchedAt},
+		{"RefreshIssuedAt", got.RefreshIssuedAt, want.RefreshIssuedAt},
 	}
 	for _, tt := range times {
 		if !tt.got.Equal(tt.want) {

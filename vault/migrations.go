@@ -90,6 +90,14 @@ CREATE TABLE rate_minutes (
 	PRIMARY KEY (base_url, minute)
 ) STRICT, WITHOUT ROWID;
 `,
+	// 8: when the refresh token now in the keychain was issued, since eCW's last 90 days from
+	// issue and `healow doctor`, `healow status` and practice_status warn before one runs out.
+	// A practice connected before is taken to have got its refresh token when its tokens were
+	// last obtained, or when it was connected.
+	`
+ALTER TABLE practices ADD COLUMN refresh_issued_at TEXT;
+UPDATE practices SET refresh_issued_at = COALESCE(last_refresh, created_at);
+`,
 }
 
 // migrate brings the schema up to date. Each migration runs in its own write transaction that

@@ -96,13 +96,22 @@ func tightenDir(dir string) error {
 		return fmt.Errorf("vault: %s is not a folder: set %s to a file in a folder", dir, EnvTokenStore)
 	}
 	perm := fi.Mode().Perm()
-	if perm&0o077 == 0 || fi.Mode()&fs.ModeSticky != 0 || sharedDir(dir) {
+	if perm&0o077 == 0 || SharedFolder(dir) {
 		return nil
 	}
 	if err := os.Chmod(dir, perm&^0o077); err != nil {
 		return fmt.Errorf("vault: restrict the token store folder %s to its owner (mode %v): %w", dir, perm, err)
 	}
 	return nil
+}
+
+// SharedFolder reports whether dir is a folder the store leaves open when it tightens its own:
+// one evidently shared rather than the store's (sticky, such as /tmp, the home folder, a root).
+func SharedFolder(dir string) bool {
+	if fi, err := os.Stat(dir); err == nil && fi.Mode()&fs.ModeSticky != 0 {
+		return true
+	}
+	return sharedDir(dir)
 }
 
 // sharedDir reports whether dir is the home folder or a filesystem root.

@@ -20,6 +20,9 @@ type Practice struct {
 	// CreatedAt and UpdatedAt are set by Store.Save from the store's clock; values passed in
 	// are ignored. LastRefresh is when the tokens were last refreshed (zero if never).
 	CreatedAt, UpdatedAt, LastRefresh time.Time
+	// RefreshIssuedAt is when the refresh token in the keychain was issued: at connecting, and
+	// again at each refresh that rotated it. Zero when none was issued (or not known).
+	RefreshIssuedAt time.Time
 
 	SMARTConfig    []byte    // raw JSON of the practice's .well-known/smart-configuration (non-secret)
 	SMARTFetchedAt time.Time // when SMARTConfig was fetched

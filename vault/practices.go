@@ -10,7 +10,7 @@ import (
 
 // The columns of a practice, in the order scanPractice reads them.
 const practiceColumns = `id, name, fhir_base_url, patient_id, scopes, token_expiry,
-	created_at, updated_at, last_refresh, smart_config, smart_fetched_at, connected_via`
+	created_at, updated_at, last_refresh, smart_config, smart_fetched_at, connected_via, refresh_issued_at`
 
 // Save inserts p, or updates the practice with p's ID. It sets CreatedAt on insert and UpdatedAt
 // always, from the store's clock; the CreatedAt of an existing practice is kept. Every other
@@ -41,7 +41,7 @@ func (s *Store) Save(ctx context.Context, p Practice) error {
 		}
 		_, err = tx.ExecContext(ctx, `
 INSERT INTO practices (`+practiceColumns+`, name_key)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (id) DO UPDATE SET
 	name = excluded.name,
 	name_key = excluded.name_key,
@@ -53,10 +53,11 @@ ON CONFLICT (id) DO UPDATE SET
 	last_refresh = excluded.last_refresh,
 	smart_config = excluded.smart_config,
 	smart_fetched_at = excluded.smart_fetched_at,
-	connected_via = excluded.connected_via`,
+	connected_via = excluded.connected_via,
+	refresh_issued_at = excluded.refresh_issued_at`,
 			p.ID, p.Name, p.FHIRBaseURL, p.PatientID, scopes, encodeTime(p.TokenExpiry),
 			now, now, encodeTime(p.LastRefresh), nullBytes(p.SMARTConfig), encodeTime(p.SMARTFetchedAt),
-			p.ConnectedVia, nameKey(p.Name))
+			p.ConnectedVia, encodeTime(p.RefreshIssuedAt), nameKey(p.Name))
 		if err != nil {
 			return fmt.Errorf("write row: %w", err)
 		}
@@ -151,20 +152,29 @@ func (s *Store) Delete(ctx context.Context, id string) error {
 // not clobbered. A nil scopes keeps the stored scopes, because a token response may omit the
 // scope when it is unchanged (RFC 6749 §5.1); a non-nil empty slice stores an empty list.
 func (s *Store) RecordRefresh(ctx context.Context, id string, expiry time.Time, scopes []string, at time.Time) error {
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		var res sql.Result
-		var err error
-		if scopes == nil {
-			res, err = tx.ExecContext(ctx, `UPDATE practices SET token_expiry = ?, last_refresh = ? WHERE id = ?`,
-				encodeTime(expiry), encodeTime(at), id)
-		} else {
-			enc, encErr := encodeScopes(scopes)
-			if encErr != nil {
-				return encErr
-			}
-			res, err = tx.ExecContext(ctx, `UPDATE practices SET token_expiry = ?, scopes = ?, last_refresh = ? WHERE id = ?`,
-				encodeTime(expiry), enc, encodeTime(at), id)
+	return s.recordRefresh(ctx, id, expiry, scopes, at, false)
+}
+
+// RecordRotatedRefresh is RecordRefresh for a refresh that also issued a new refresh token: it
+// records at as RefreshIssuedAt too.
+func (s *Store) RecordRotatedRefresh(ctx context.Context, id string, expiry time.Time, scopes []string, at time.Time) error {
+	return s.recordRefresh(ctx, id, expiry, scopes, at, true)
+}
+
+func (s *Store) recordRefresh(ctx context.Context, id string, expiry time.Time, scopes []string, at time.Time, rotated bool) error {
+	set, args := `token_expiry = ?, last_refresh = ?`, []any{encodeTime(expiry), encodeTime(at)}
+	if scopes != nil {
+		enc, err := encodeScopes(scopes)
+		if err != nil {
+			return fmt.Errorf("vault: record token refresh of practice %s: %w", id, err)
 		}
+		set, args = set+`, scopes = ?`, append(args, enc)
+	}
+	if rotated {
+		set, args = set+`, refresh_issued_at = ?`, append(args, encodeTime(at))
+	}
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE practices SET `+set+` WHERE id = ?`, append(args, id)...)
 		return oneRow(res, err, id)
 	})
 	if err != nil {
@@ -223,10 +233,10 @@ func scanPractice(sc scanner) (Practice, error) {
 		p                                   Practice
 		scopes                              string
 		expiry, created, updated, refreshed sql.NullString
-		fetched                             sql.NullString
+		fetched, refreshIssued              sql.NullString
 	)
 	if err := sc.Scan(&p.ID, &p.Name, &p.FHIRBaseURL, &p.PatientID, &scopes, &expiry,
-		&created, &updated, &refreshed, &p.SMARTConfig, &fetched, &p.ConnectedVia); err != nil {
+		&created, &updated, &refreshed, &p.SMARTConfig, &fetched, &p.ConnectedVia, &refreshIssued); err != nil {
 		return Practice{}, err
 	}
 	var err error
@@ -243,6 +253,7 @@ func scanPractice(sc scanner) (Practice, error) {
 		{"updated_at", updated, &p.UpdatedAt},
 		{"last_refresh", refreshed, &p.LastRefresh},
 		{"smart_fetched_at", fetched, &p.SMARTFetchedAt},
+		{"refresh_issued_at", refreshIssued, &p.RefreshIssuedAt},
 	} {
 		if *f.dst, err = decodeTime(f.column, f.src); err != nil {
 			return Practice{}, err

@@ -29,7 +29,8 @@ type help struct {
 // all and a command's help those it reads.
 var environment = []struct{ name, meaning string }{
 	{"HEALOW_CLIENT_ID", "the app's client id, from its registration with eClinicalWorks"},
-	{"HEALOW_CLIENT_SECRET", "the app's client secret, from the same registration"},
+	{"HEALOW_CLIENT_SECRET", "the app's client secret, from the same registration; optional where every practice " +
+		"lists client-public (connecting as a public client, with PKCE)"},
 	{"HEALOW_REDIRECT_URI", "the app's registered redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH) " +
 		"lets healow connect catch the code by itself"},
 	{"HEALOW_ALLOWED_HOSTS", "hosts besides eClinicalWorks' own that may receive the client secret and tokens: " +

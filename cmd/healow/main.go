@@ -20,6 +20,7 @@ var commands = map[string]command{
 	"practices":  {runPractices, practicesHelp},
 	"disconnect": {runDisconnect, disconnectHelp},
 	"audit":      {runAudit, auditHelp},
+	"doctor":     {runDoctor, doctorHelp},
 	"sandbox":    {runSandbox, sandboxHelp},
 	"demo":       {runDemo, demoHelp},
 	"version":    {runVersion, versionHelp},

@@ -91,4 +91,6 @@ var faultNames = map[string]func(*sandbox.Faults){
 	"deny-consent":   func(f *sandbox.Faults) { f.DenyConsent = true },        // the patient refuses consent
 	"not-activated":  func(f *sandbox.Faults) { f.NotActivated = true },       // the practice has not enabled the app
 	"slow":           func(f *sandbox.Faults) { f.Latency = 2 * time.Second }, // every FHIR request takes 2s
+	// the practice does not list client-public and refuses a client without a secret
+	"confidential-only": func(f *sandbox.Faults) { f.ConfidentialOnly = true },
 }

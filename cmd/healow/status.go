@@ -119,7 +119,10 @@ type storedPractice struct {
 	LastKnown   *vault.KnownState `json:"last_known,omitempty"`
 	TokenHost   string            `json:"token_endpoint_host,omitempty"`
 	// ConnectedVia is "mcp" (the MCP tools), "cli" (healow connect) or absent (not recorded).
-	ConnectedVia string `json:"connected_via,omitempty"`
+	ConnectedVia       string    `json:"connected_via,omitempty"`
+	RefreshTokenExpiry time.Time `json:"refresh_token_expiry,omitzero"`
+	// Warning says what to do soon: reconnect before the refresh token expires.
+	Warning string `json:"warning,omitempty"`
 }
 
 func (s statusRun) once(ctx context.Context) (int, error) {
@@ -222,7 +225,8 @@ func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 			continue
 		}
 		sp := storedPractice{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh,
-			TokenHost: practice.TokenHost(p), ConnectedVia: p.ConnectedVia}
+			TokenHost: practice.TokenHost(p), ConnectedVia: p.ConnectedVia, RefreshTokenExpiry: practice.RefreshExpiry(p)}
+		sp.Warning = practice.RefreshWarning(p.Name, p.FHIRBaseURL, sp.RefreshTokenExpiry, sp.RefreshTokenExpiry.Sub(s.now()))
 		// A state seen before the practice was last reconnected says nothing about it now.
 		if k, ok := known[p.ID]; ok && !k.At.Before(p.UpdatedAt) {
 			sp.LastKnown = &k
@@ -260,6 +264,9 @@ func (s statusRun) render(r statusReport) {
 			if p.Advice != "" {
 				advice = append(advice, fmt.Sprintf("%s (pid %d): %s", p.Name, sv.PID, p.Advice))
 			}
+			if p.Warning != "" {
+				advice = append(advice, fmt.Sprintf("%s (pid %d): %s", p.Name, sv.PID, p.Warning))
+			}
 		}
 		tw := newTable(s.out)
 		if sv.Tree != nil {
@@ -284,6 +291,9 @@ func (s statusRun) render(r statusReport) {
 			}
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", p.Name, p.ID, s.colour.paint(plain, "not running"),
 				left(p.TokenExpiry, now), ago(p.LastRefresh, now), last)
+			if p.Warning != "" {
+				advice = append(advice, fmt.Sprintf("%s (not running): %s", p.Name, p.Warning))
+			}
 		}
 		tw.Flush()
 	}

@@ -32,9 +32,12 @@ func clientFromEnv() (client, error) {
 		secret:      os.Getenv("HEALOW_CLIENT_SECRET"),
 		redirectURI: os.Getenv("HEALOW_REDIRECT_URI"),
 	}
+	// The secret is optional: without it healow is a public client, which a practice accepts when
+	// its smart-configuration lists client-public (eClinicalWorks' do); connecting one that does
+	// not says to set the secret.
 	var missing []string
 	for _, v := range []struct{ name, value string }{
-		{"HEALOW_CLIENT_ID", c.id}, {"HEALOW_CLIENT_SECRET", c.secret}, {"HEALOW_REDIRECT_URI", c.redirectURI},
+		{"HEALOW_CLIENT_ID", c.id}, {"HEALOW_REDIRECT_URI", c.redirectURI},
 	} {
 		if v.value == "" {
 			missing = append(missing, v.name)

@@ -46,6 +46,9 @@ type Faults struct {
 	// Gate, when not nil, holds every FHIR request of this practice until it is closed (or the
 	// client gives up), so that a test can keep a call in flight for as long as it needs.
 	Gate <-chan struct{}
+	// ConfidentialOnly: the practice's smart-configuration leaves client-public out of its
+	// capabilities, and its token endpoint refuses a client that does not authenticate.
+	ConfidentialOnly bool
 	// AccessTokenTTL, when positive, replaces Options.AccessTokenTTL for this practice's new
 	// tokens.
 	AccessTokenTTL time.Duration

@@ -137,23 +137,41 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	// A confidential symmetric client authenticates with HTTP Basic, as at
-	// eCW; credentials in the body alone are refused.
-	id, secret, ok := r.BasicAuth()
-	if !ok || !s.client.authenticates(id, secret) {
-		w.Header().Set("WWW-Authenticate", `Basic realm="healow sandbox"`)
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication with HTTP Basic failed")
-		return
-	}
-	if cid := form.Get("client_id"); cid != "" && cid != s.client.ID {
-		writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_id does not match the authenticated client")
-		return
+	// eCW; credentials in the body alone are refused. A request with no
+	// Authorization header at all is a public client (client-public), which
+	// names itself in the body and is accepted only by a practice that
+	// advertises client-public (checked once the practice is known).
+	public := r.Header.Get("Authorization") == ""
+	if public {
+		if form.Get("client_secret") != "" {
+			refuseClient(w, "client_secret in the body is not accepted: use HTTP Basic")
+			return
+		}
+		if form.Get("client_id") != s.client.ID {
+			refuseClient(w, "a public client must send its registered client_id")
+			return
+		}
+		s.mu.Lock()
+		s.stats.PublicClientRequests++
+		s.mu.Unlock()
+	} else {
+		id, secret, ok := r.BasicAuth()
+		if !ok || !s.client.authenticates(id, secret) {
+			w.Header().Set("WWW-Authenticate", `Basic realm="healow sandbox"`)
+			writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client authentication with HTTP Basic failed")
+			return
+		}
+		if cid := form.Get("client_id"); cid != "" && cid != s.client.ID {
+			writeOAuthError(w, http.StatusUnauthorized, "invalid_client", "client_id does not match the authenticated client")
+			return
+		}
 	}
 
 	switch grantType {
 	case "authorization_code":
-		s.grantAuthCode(w, form)
+		s.grantAuthCode(w, form, public)
 	case "refresh_token":
-		s.grantRefresh(w, form)
+		s.grantRefresh(w, form, public)
 	case "":
 		writeOAuthError(w, http.StatusBadRequest, "invalid_request", "grant_type is required")
 	default:
@@ -161,7 +179,7 @@ func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values) {
+func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values, public bool) {
 	now := s.now()
 	code := form.Get("code")
 	if s.tokenOverLimit(w, func() *practice {
@@ -185,6 +203,10 @@ func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values) {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", "authorization code is unknown, already used or expired")
 		return
 	}
+	if public && f.ConfidentialOnly {
+		refuseClient(w, publicRefused)
+		return
+	}
 	if tokenFault(w, f) {
 		return
 	}
@@ -205,7 +227,7 @@ func (s *Server) grantAuthCode(w http.ResponseWriter, form url.Values) {
 
 // grantRefresh rotates a refresh token: the presented one dies and a new
 // one comes back, as eCW is reported to do.
-func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values) {
+func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values, public bool) {
 	now := s.now()
 	// Checked before the token is claimed: a 429 must not burn a single-use refresh token.
 	if s.tokenOverLimit(w, func() *practice {
@@ -219,10 +241,13 @@ func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values) {
 	s.mu.Lock()
 	rt := s.refresh[form.Get("refresh_token")]
 	var f Faults
-	problem := ""
+	problem, clientRefused := "", false
 	switch {
 	case rt == nil || !now.Before(rt.expires):
 		problem = "refresh token is unknown or expired"
+	case public && s.faults[rt.practice.code].ConfidentialOnly:
+		// Refused before the token is claimed, as eCW would refuse the client outright.
+		problem, clientRefused = publicRefused, true
 	case rt.used:
 		s.stats.RefreshReuse++
 		problem = "refresh token was already used; refresh tokens are single-use"
@@ -237,6 +262,10 @@ func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values) {
 	}
 	s.mu.Unlock()
 
+	if clientRefused {
+		refuseClient(w, problem)
+		return
+	}
 	if problem != "" {
 		writeOAuthError(w, http.StatusBadRequest, "invalid_grant", problem)
 		return
@@ -255,6 +284,16 @@ func (s *Server) grantRefresh(w http.ResponseWriter, form url.Values) {
 		scopes = requested
 	}
 	writeTokens(w, s.issue(rt.practice, rt.clientID, scopes, rt.scopes, "", f))
+}
+
+// publicRefused is the answer of a practice that does not advertise client-public to a token
+// request without client authentication.
+const publicRefused = "this practice does not accept public clients: authenticate with HTTP Basic"
+
+// refuseClient answers invalid_client with the Basic challenge RFC 6749 §5.2 describes.
+func refuseClient(w http.ResponseWriter, desc string) {
+	w.Header().Set("WWW-Authenticate", `Basic realm="healow sandbox"`)
+	writeOAuthError(w, http.StatusUnauthorized, "invalid_client", desc)
 }
 
 func writeTokens(w http.ResponseWriter, resp tokenResponse) {

@@ -20,7 +20,7 @@ type Options struct {
 	Client         Client           // zero → DefaultClient(); empty fields are filled from it
 	AccessTokenTTL time.Duration    // 0 → 1h
 	PageSize       int              // default _count; 0 → 10 (max 50)
-	Now            func() time.Time // nil → time.Now; drives token and code expiry, not TLS
+	Now            func() time.Time // nil → time.Now; drives token and code expiry and the Date header, not TLS
 	// Practices is how many practices the sandbox serves: its two by default, and when more, copies
 	// of them under new codes, names and patient ids, for tests of many practices at once.
 	Practices int
@@ -306,6 +306,9 @@ func (r *statusRecorder) WriteHeader(code int) {
 func (s *Server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// The Date header reads the sandbox's clock, so a test can set how far the practice's
+		// clock is from the client's (healow doctor compares them).
+		w.Header().Set("Date", s.now().UTC().Format(http.TimeFormat))
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		next.ServeHTTP(rec, r)
 		route := r.Pattern // set in place by ServeMux

@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"net/http"
+	"slices"
 )
 
 // smartConfiguration mirrors the fields eCW publishes at
@@ -42,6 +43,10 @@ func (s *Server) handleSmartConfig(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scopes, _ := supportedScopes()
+	capabilities := ecwCapabilities
+	if s.faultsFor(p).ConfidentialOnly {
+		capabilities = slices.DeleteFunc(slices.Clone(capabilities), func(c string) bool { return c == "client-public" })
+	}
 	writeJSON(w, http.StatusOK, "application/json", smartConfiguration{
 		Issuer:                            s.baseURL(p),
 		AuthorizationEndpoint:             s.oauthURL("authorize"),
@@ -52,7 +57,7 @@ func (s *Server) handleSmartConfig(w http.ResponseWriter, r *http.Request) {
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "client_secret_jwt"},
 		CodeChallengeMethodsSupported:     []string{"S256"},
 		ScopesSupported:                   scopes,
-		Capabilities:                      ecwCapabilities,
+		Capabilities:                      capabilities,
 	})
 }
 

@@ -5,9 +5,12 @@ type Stats struct {
 	AuthCodeGrants int // token requests with grant_type=authorization_code, successful or not
 	RefreshGrants  int // token requests with grant_type=refresh_token, successful or not
 	RefreshReuse   int // refresh tokens presented again after they were used
-	FHIRRequests   int // requests under a known practice base, except its smart-configuration
-	Unauthorized   int // FHIR requests answered 401
-	RateLimited    int // requests answered 429 by the RateLimit bucket
+	// PublicClientRequests counts token requests with no Authorization header that named the
+	// registered client in the body (a public client), accepted or not.
+	PublicClientRequests int
+	FHIRRequests         int // requests under a known practice base, except its smart-configuration
+	Unauthorized         int // FHIR requests answered 401
+	RateLimited          int // requests answered 429 by the RateLimit bucket
 }
 
 // Stats returns a snapshot of the counters.

@@ -2,7 +2,8 @@
 // needs to act for one patient at an eClinicalWorks/healow FHIR R4 practice:
 // discovery of .well-known/smart-configuration, the choice of scopes, PKCE,
 // pending-authorization state, the authorize URL, and the token exchange and
-// refresh of a confidential symmetric client (HTTP Basic, PKCE S256, aud).
+// refresh of a confidential symmetric client (HTTP Basic, PKCE S256, aud), or of a
+// public client (client_id in the body, PKCE S256) where the practice lists client-public.
 //
 // It depends on the standard library, practice/egress (the host policy) and
 // practice/fhir (resource types and categories), both standard library only,

@@ -13,13 +13,15 @@ import (
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
-// Client talks to the token endpoint as a confidential symmetric client:
-// HTTP Basic with the client id and secret, each form-urlencoded first as
-// RFC 6749 §2.3.1 requires.
+// Client talks to the token endpoint. With a ClientSecret it is a confidential symmetric
+// client: HTTP Basic with the client id and secret, each form-urlencoded first as RFC 6749
+// §2.3.1 requires. Without one it is a public client (SMART's client-public, RFC 6749 §2.1): an
+// app on the user's machine cannot keep a secret, so it sends its client_id in the body and
+// relies on PKCE, and only to a practice whose smart-configuration lists client-public.
 type Client struct {
 	HTTP         *http.Client // carries TLS trust and timeouts; nil means http.DefaultClient
 	ClientID     string
-	ClientSecret string
+	ClientSecret string // "" makes a public client
 	RedirectURI  string
 	// Hosts decides where the client secret and the codes and tokens may go: the token endpoint
 	// here, and (for the practice actor and the connector, which read it from this client) the
@@ -81,12 +83,17 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 	if err := c.Hosts.CheckAuthServer(cfg.TokenEndpoint); err != nil {
 		return nil, err
 	}
-	if c.ClientID == "" || c.ClientSecret == "" {
-		return nil, errors.New("the client id or secret is empty: set HEALOW_CLIENT_ID and HEALOW_CLIENT_SECRET")
+	if err := c.CheckAuth(cfg); err != nil {
+		return nil, err
 	}
-	// A server that echoes the Authorization header shows the secret base64-encoded.
-	basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)))
-	secrets = append(secrets, c.ClientSecret, basic)
+	if c.Public() {
+		// RFC 6749 §3.2.1: a public client names itself in the body, and sends no Authorization.
+		form.Set("client_id", c.ClientID)
+	} else {
+		// A server that echoes the Authorization header shows the secret base64-encoded.
+		basic := base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(c.ClientID) + ":" + url.QueryEscape(c.ClientSecret)))
+		secrets = append(secrets, c.ClientSecret, basic)
+	}
 
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, cfg.TokenEndpoint, strings.NewReader(form.Encode()))
 	if err != nil {
@@ -94,7 +101,9 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Accept", "application/json")
-	req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+	if !c.Public() {
+		req.SetBasicAuth(url.QueryEscape(c.ClientID), url.QueryEscape(c.ClientSecret))
+	}
 
 	resp, err := noRedirects(c.HTTP).Do(req)
 	if err != nil {
@@ -118,6 +127,26 @@ func (c *Client) post(ctx context.Context, cfg *Config, form url.Values, secrets
 		now = c.Now
 	}
 	return parseToken(body, now())
+}
+
+// Public reports whether the client has no secret, and so connects as a public client.
+func (c *Client) Public() bool { return c.ClientSecret == "" }
+
+// ErrSecretRequired is returned, wrapped, when the client has no secret and the practice does not
+// accept public clients.
+var ErrSecretRequired = errors.New("this practice accepts only apps with a client secret")
+
+// CheckAuth reports whether the client can authenticate to the practice whose configuration is
+// cfg: always with a secret; without one only when cfg lists client-public. It is checked before
+// the patient signs in, so that a sign-in that cannot finish is never started.
+func (c *Client) CheckAuth(cfg *Config) error {
+	if c.Public() && !cfg.Has("client-public") {
+		return fmt.Errorf("%w (its smart-configuration does not list client-public): set HEALOW_CLIENT_SECRET to the app's client secret from its registration with eClinicalWorks, then connect again", ErrSecretRequired)
+	}
+	if c.ClientID == "" {
+		return errors.New("the client id is empty: set HEALOW_CLIENT_ID to the app's client id")
+	}
+	return nil
 }
 
 // noRedirects returns a client like hc (nil: http.DefaultClient) that follows no redirect. A

@@ -24,6 +24,9 @@ type Practice struct {
 	Healthy bool `json:"healthy"`
 	// Advice says what to do when it is not healthy.
 	Advice string `json:"advice,omitempty"`
+	// Warning says what to do soon, healthy or not: a refresh token that expires within
+	// practice.RenewWithin.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Of is the status of the practice whose actor reported h, serving the patient patientID
@@ -31,7 +34,11 @@ type Practice struct {
 // whether it answers, and what a person can do when it does not.
 func Of(h practice.Health, patientID string) Practice {
 	h.LastError = redact(h.LastError, h.FHIRBaseURL, patientID)
-	return Practice{Health: h, Healthy: Healthy(h.State), Advice: advise(h)}
+	p := Practice{Health: h, Healthy: Healthy(h.State), Advice: advise(h)}
+	if h.State != practice.StateNeedsReconnect { // reconnecting is the advice already
+		p.Warning = practice.RefreshWarning(h.Name, h.FHIRBaseURL, h.RefreshTokenExpiry, h.RefreshTokenLeft)
+	}
+	return p
 }
 
 // Healthy reports whether a practice in state s answers requests.
