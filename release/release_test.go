@@ -144,6 +144,20 @@ func TestReleasePacksABundleThatServes(t *testing.T) {
 	if len(tools.Tools) != len(m.Tools) {
 		t.Errorf("the bundle's server lists %d tools, its manifest %d", len(tools.Tools), len(m.Tools))
 	}
+	// Its user has no healow on the PATH, and is told what to ask for in the chat instead.
+	res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "whoami"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said strings.Builder
+	for _, c := range res.Content {
+		if tc, ok := c.(*sdk.TextContent); ok {
+			said.WriteString(tc.Text)
+		}
+	}
+	if !res.IsError || !strings.Contains(said.String(), "connect_practice") || strings.Contains(said.String(), "`healow") {
+		t.Errorf("whoami with no practice, in the bundle: %q; want advice to call connect_practice, not to run healow", said.String())
+	}
 }
 
 func read(t *testing.T, f *zip.File) []byte {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
@@ -107,9 +108,14 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 }
 
 // tuningFromEnv reads the settings a person may need to change: HEALOW_RATE_LIMIT (requests per
-// minute per practice, eCW's 250 by default) and HEALOW_REQUEST_TIMEOUT (per FHIR request, 30s).
+// minute per practice, eCW's 250 by default) and HEALOW_REQUEST_TIMEOUT (per FHIR request, 30s);
+// and HEALOW_INSTALL, which the MCP bundle sets so that advice names the tools alone.
 func tuningFromEnv() (practice.Options, error) {
 	var o practice.Options
+	var err error
+	if o.Install, err = advice.Parse(os.Getenv(advice.EnvVar)); err != nil {
+		return o, err
+	}
 	if v := os.Getenv("HEALOW_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
