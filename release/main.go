@@ -7,8 +7,8 @@
 //
 // It is a Go program rather than a shell script so that a fresh machine with only Go can run it,
 // Windows included: it needs no sh, zip or git (git, when present, names an untagged build's
-// version), and archive/zip records the binary's executable bit, which Claude Desktop keeps when
-// it unpacks the bundle.
+// version), and archive/zip records the binary's executable bit in the bundle, as mcpb pack does,
+// for the client to restore when it unpacks it.
 package main
 
 import (

@@ -63,8 +63,8 @@ func (m object) set(outer, key string, v any) error {
 }
 
 // forTarget is the manifest of t's bundle: the release's version, the binary's name on t as
-// entry point, and t's OS alone as the platform, so that Claude Desktop refuses the bundle on
-// another OS rather than failing to start it. (Nothing in the format names an architecture.)
+// entry point, and t's OS alone as the platform, so that a client can refuse the bundle on
+// another OS rather than fail to start it. (Nothing in the format names an architecture.)
 func forTarget(m object, version string, t target) ([]byte, error) {
 	out := object{}
 	for k, v := range m {
