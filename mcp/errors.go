@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
@@ -53,13 +54,13 @@ func (t *tools) explainFetch(ctx context.Context, a *practice.Actor, tg target, 
 	if ierr != nil {
 		return explain(err)
 	}
-	return explainFHIR(info, tg, fe, err)
+	return explainFHIR(info, tg, fe, err, t.reg.Install())
 }
 
-// explainFHIR is the one place a FHIR status becomes advice. err wraps fe and keeps the
-// practice's own words (its OperationOutcome) at the end.
-func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err error) error {
-	reconnect := fmt.Sprintf("run `healow connect --name %q --fhir-base-url %s` (or the connect_practice tool) again", info.Name, info.FHIRBaseURL)
+// explainFHIR is the one place a FHIR status becomes advice, worded for how healow was
+// installed. err wraps fe and keeps the practice's own words (its OperationOutcome) at the end.
+func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err error, how advice.Install) error {
+	reconnect := how.Reconnect(info.Name, info.FHIRBaseURL)
 	switch {
 	case fe.Status == 403 || strings.Contains(strings.ToLower(fe.Outcome), "not supported for the selected scope"):
 		need := smart.ScopeHint(tg.resource, tg.category)

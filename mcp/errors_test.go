@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -40,7 +41,7 @@ func TestExplainFHIR(t *testing.T) {
 			[]string{"rate limit"}},
 	} {
 		fe := tt.fe
-		err := explainFHIR(info, tt.tg, &fe, fmt.Errorf("reading: %w", &fe))
+		err := explainFHIR(info, tt.tg, &fe, fmt.Errorf("reading: %w", &fe), advice.Command)
 		if strings.Contains(tt.name, "although granted") && strings.Contains(err.Error(), reconnect) {
 			t.Errorf("%s: advises connecting again, which would ask for the same access: %q", tt.name, err)
 		}
@@ -71,7 +72,7 @@ func TestNoReconnectAdviceThatWouldChangeNothing(t *testing.T) {
 		{target{resource: "Patient", id: "p"}, false},                     // granted already
 	} {
 		fe := practice.FHIRError{Status: 403}
-		err := explainFHIR(info, tt.tg, &fe, &fe)
+		err := explainFHIR(info, tt.tg, &fe, &fe, advice.Command)
 		if strings.Contains(err.Error(), reconnect) != tt.reconnect {
 			t.Errorf("%s: %q; want advice to connect again: %v", tt.tg, err, tt.reconnect)
 		}
@@ -79,7 +80,7 @@ func TestNoReconnectAdviceThatWouldChangeNothing(t *testing.T) {
 	// With the configuration unknown, the advice stays.
 	info.Requestable = nil
 	fe := practice.FHIRError{Status: 403}
-	if err := explainFHIR(info, target{resource: "Immunization"}, &fe, &fe); !strings.Contains(err.Error(), reconnect) {
+	if err := explainFHIR(info, target{resource: "Immunization"}, &fe, &fe, advice.Command); !strings.Contains(err.Error(), reconnect) {
 		t.Errorf("without a known configuration: %q", err)
 	}
 }

@@ -18,7 +18,7 @@ func (t *tools) healthNote(ctx context.Context, a *practice.Actor) string {
 	if err != nil {
 		return ""
 	}
-	p := status.Of(h, "")
+	p := status.Of(h, "", t.reg.Install())
 	if p.Healthy || p.Advice == "" {
 		return ""
 	}

@@ -214,8 +214,8 @@ func (t *tools) categoryNote(ctx context.Context, a *practice.Actor, q *query) s
 		return fmt.Sprintf("%q does not offer this app access to %s in category %s (its SMART configuration lists no such scope), so it may leave such records out; connecting again would not change that.",
 			info.Name, q.resource, q.category)
 	}
-	return fmt.Sprintf("None of the scopes granted by %q covers %s in category %s, so the practice may leave such records out. To include them, run `healow connect --name %q --fhir-base-url %s` (or connect_practice) again and allow %s.",
-		info.Name, q.resource, q.category, info.Name, info.FHIRBaseURL, smart.ScopeHint(q.resource, q.category))
+	return fmt.Sprintf("None of the scopes granted by %q covers %s in category %s, so the practice may leave such records out. To include them, %s and allow %s.",
+		info.Name, q.resource, q.category, t.reg.Install().Reconnect(info.Name, info.FHIRBaseURL), smart.ScopeHint(q.resource, q.category))
 }
 
 // pageSize checks a requested page size; 0 means the default.

@@ -231,7 +231,7 @@ func (t *tools) summaryActors(ctx context.Context, names []string) ([]*practice.
 			return nil, explain(err)
 		}
 		if len(actors) == 0 {
-			return nil, fmt.Errorf("no practice is connected yet: connect one with connect_practice (or `healow connect`) first")
+			return nil, fmt.Errorf("no practice is connected yet: %s first", t.reg.Install().ConnectFirst())
 		}
 		return actors, nil
 	}

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -66,6 +67,9 @@ type Options struct {
 	Budget *Budget
 	// Holder names this process in refresh leases; empty means one chosen per process.
 	Holder string
+	// Install is how healow was installed, which decides whether its errors send a person to
+	// the healow command or only to the MCP tools.
+	Install advice.Install
 
 	// onDispatch, for tests, runs in the actor's loop as each request is dispatched.
 	onDispatch func(Request)

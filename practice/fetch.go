@@ -47,8 +47,8 @@ func (r *run) fetch(m *fetchMsg) {
 }
 
 func (r *run) reconnectError() error {
-	return fmt.Errorf("%w: %q (%s): %v. Run `healow connect --name %q --fhir-base-url %s` (or the connect_practice tool) again",
-		ErrNeedsReconnect, r.meta.Name, r.meta.ID, r.reconnect, r.meta.Name, r.meta.FHIRBaseURL)
+	return fmt.Errorf("%w: %q (%s): %v. To go on, %s",
+		ErrNeedsReconnect, r.meta.Name, r.meta.ID, r.reconnect, r.a.opts.Install.Reconnect(r.meta.Name, r.meta.FHIRBaseURL))
 }
 
 func (r *run) unavailable() error {

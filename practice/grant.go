@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
 
@@ -26,11 +27,11 @@ func RefreshExpiry(p vault.Practice) time.Time {
 
 // RefreshWarning says what to do about a practice whose refresh token expires at expiry, left
 // from now: "" when that is further off than RenewWithin (or not known).
-func RefreshWarning(name, fhirBase string, expiry time.Time, left time.Duration) string {
+func RefreshWarning(name, fhirBase string, expiry time.Time, left time.Duration, how advice.Install) string {
 	if expiry.IsZero() || left > RenewWithin {
 		return ""
 	}
-	renew := fmt.Sprintf("connect it again to renew it (`healow connect --name %q --fhir-base-url %s`, or connect_practice from the chat)", name, fhirBase)
+	renew := how.Reconnect(name, fhirBase) + " to renew it"
 	when := expiry.UTC().Format(time.DateOnly)
 	switch days := int(left / (24 * time.Hour)); {
 	case left <= 0:

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 )
 
@@ -53,7 +54,7 @@ func TestRefreshWarning(t *testing.T) {
 		{time.Hour, "expires within a day"},
 		{0, "expired on 2026-03-01"},
 	} {
-		got := RefreshWarning("Sunrise", "https://fhir4.healow.com/fhir/r4/ABCDEF", expiry, tc.left)
+		got := RefreshWarning("Sunrise", "https://fhir4.healow.com/fhir/r4/ABCDEF", expiry, tc.left, advice.Command)
 		if tc.want == "" {
 			if got != "" {
 				t.Errorf("%v left: %q, want no warning", tc.left, got)
@@ -63,8 +64,13 @@ func TestRefreshWarning(t *testing.T) {
 		if !strings.Contains(got, tc.want) || !strings.Contains(got, `healow connect --name "Sunrise" --fhir-base-url https://fhir4.healow.com/fhir/r4/ABCDEF`) {
 			t.Errorf("%v left: %q, want %q and how to reconnect", tc.left, got, tc.want)
 		}
+		// Installed as the bundle, there is no command to run: the tool does it.
+		inBundle := RefreshWarning("Sunrise", "https://fhir4.healow.com/fhir/r4/ABCDEF", expiry, tc.left, advice.Bundle)
+		if !strings.Contains(inBundle, tc.want) || !strings.Contains(inBundle, "connect_practice tool") || strings.Contains(inBundle, "healow connect") {
+			t.Errorf("%v left, in the bundle: %q", tc.left, inBundle)
+		}
 	}
-	if got := RefreshWarning("Sunrise", "https://x", time.Time{}, 0); got != "" {
+	if got := RefreshWarning("Sunrise", "https://x", time.Time{}, 0, advice.Command); got != "" {
 		t.Errorf("unknown expiry: %q", got)
 	}
 }

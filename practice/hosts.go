@@ -65,8 +65,8 @@ func TokenHost(p vault.Practice) string {
 // does not allow): every request is answered with it at once, and nothing is retried, so the
 // actor neither spins nor restarts.
 func (r *run) refuse(err error) {
-	r.refused = fmt.Errorf("%q (%s) is not served: %w. Otherwise forget it with `healow disconnect %q` (or the disconnect_practice tool)",
-		r.meta.Name, r.meta.ID, err, r.meta.Name)
+	r.refused = fmt.Errorf("%q (%s) is not served: %w. Otherwise %s",
+		r.meta.Name, r.meta.ID, err, r.a.opts.Install.Forget(r.meta.Name))
 	r.noteError(r.refused)
 	r.log.Warn("not serving the practice: its host is not allowed", "err", err)
 	r.armTimer(-1)

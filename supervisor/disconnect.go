@@ -59,11 +59,11 @@ func Disconnect(ctx context.Context, store *vault.Store, secrets vault.Secrets, 
 	// row could never be found again.
 	for _, kind := range []vault.SecretKind{vault.AccessToken, vault.RefreshToken} {
 		if err := secrets.Delete(p.ID, kind); err != nil {
-			return d, fmt.Errorf("disconnecting %q: removing its %s from the keychain: %w; run healow disconnect again", p.Name, kind, err)
+			return d, fmt.Errorf("disconnecting %q: removing its %s from the keychain: %w; disconnect it again", p.Name, kind, err)
 		}
 	}
 	if err := store.Delete(ctx, p.ID); err != nil && !errors.Is(err, vault.ErrNotFound) {
-		return d, fmt.Errorf("disconnecting %q: its tokens are gone but its row is not: %w; run healow disconnect again", p.Name, err)
+		return d, fmt.Errorf("disconnecting %q: its tokens are gone but its row is not: %w; disconnect it again", p.Name, err)
 	}
 	return d, nil
 }

@@ -31,7 +31,7 @@ func (r *Registry) Status(ctx context.Context) ([]status.Practice, error) {
 		if running != nil && !running[a.ID()] {
 			h.State = status.StateStopped
 		}
-		return status.Of(h, patient), nil
+		return status.Of(h, patient, r.opts.Practice.Install), nil
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/thejerf/suture/v4"
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -241,7 +242,7 @@ func (r *Registry) lookup(key string) (*practice.Actor, error) {
 	if key == "" {
 		switch len(r.entries) {
 		case 0:
-			return nil, fmt.Errorf("%w: no practice is connected yet; connect one with the connect_practice tool or `healow connect`", ErrUnknownPractice)
+			return nil, fmt.Errorf("%w: no practice is connected yet; %s", ErrUnknownPractice, r.opts.Practice.Install.ConnectFirst())
 		case 1:
 			for _, e := range r.entries {
 				return e.actor, nil
@@ -275,3 +276,7 @@ func (r *Registry) names() string {
 // Clock is the registry's time, which callers that keep time-bound state of their own (the MCP
 // layer's paging cursors) share, so that tests control it too.
 func (r *Registry) Clock() actor.Clock { return r.clock }
+
+// Install is how healow was installed, for the MCP layer to word its own advice as the
+// practices' errors do.
+func (r *Registry) Install() advice.Install { return r.opts.Practice.Install }

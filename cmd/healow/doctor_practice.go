@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
@@ -108,7 +109,7 @@ func (d doctor) token(p vault.Practice, name string) check {
 		return check{name, checkPass, "holds a refresh token (when it was issued is not known)"}
 	}
 	now := d.now()
-	if w := practice.RefreshWarning(p.Name, p.FHIRBaseURL, expiry, expiry.Sub(now)); w != "" {
+	if w := practice.RefreshWarning(p.Name, p.FHIRBaseURL, expiry, expiry.Sub(now), advice.Command); w != "" {
 		status := checkWarn
 		if !expiry.After(now) {
 			status = checkFail

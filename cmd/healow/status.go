@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -226,7 +227,7 @@ func (s statusRun) collect(ctx context.Context) (statusReport, error) {
 		}
 		sp := storedPractice{ID: p.ID, Name: p.Name, FHIRBaseURL: p.FHIRBaseURL, TokenExpiry: p.TokenExpiry, LastRefresh: p.LastRefresh,
 			TokenHost: practice.TokenHost(p), ConnectedVia: p.ConnectedVia, RefreshTokenExpiry: practice.RefreshExpiry(p)}
-		sp.Warning = practice.RefreshWarning(p.Name, p.FHIRBaseURL, sp.RefreshTokenExpiry, sp.RefreshTokenExpiry.Sub(s.now()))
+		sp.Warning = practice.RefreshWarning(p.Name, p.FHIRBaseURL, sp.RefreshTokenExpiry, sp.RefreshTokenExpiry.Sub(s.now()), advice.Command)
 		// A state seen before the practice was last reconnected says nothing about it now.
 		if k, ok := known[p.ID]; ok && !k.At.Before(p.UpdatedAt) {
 			sp.LastKnown = &k

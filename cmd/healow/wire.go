@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
@@ -28,9 +29,9 @@ type client struct {
 
 func clientFromEnv() (client, error) {
 	c := client{
-		id:          os.Getenv("HEALOW_CLIENT_ID"),
-		secret:      os.Getenv("HEALOW_CLIENT_SECRET"),
-		redirectURI: os.Getenv("HEALOW_REDIRECT_URI"),
+		id:          setting("HEALOW_CLIENT_ID"),
+		secret:      setting("HEALOW_CLIENT_SECRET"),
+		redirectURI: setting("HEALOW_REDIRECT_URI"),
 	}
 	// The secret is optional: without it healow is a public client, which a practice accepts when
 	// its smart-configuration lists client-public (eClinicalWorks' do); connecting one that does
@@ -49,6 +50,17 @@ func clientFromEnv() (client, error) {
 	var err error
 	c.hosts, err = hostsFromEnv()
 	return c, err
+}
+
+// setting reads one of the app's settings from the environment. An MCP bundle's host fills
+// them from the settings the user gave; some hosts pass a setting left empty as its template,
+// "${user_config.client_secret}", instead of an empty string, and that is no secret.
+func setting(name string) string {
+	v := os.Getenv(name)
+	if strings.HasPrefix(v, "${user_config.") && strings.HasSuffix(v, "}") {
+		return ""
+	}
+	return v
 }
 
 // hostsFromEnv reads HEALOW_ALLOWED_HOSTS, the hosts besides eClinicalWorks' that may receive
@@ -110,9 +122,14 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 }
 
 // tuningFromEnv reads the settings a person may need to change: HEALOW_RATE_LIMIT (requests per
-// minute per practice, eCW's 250 by default) and HEALOW_REQUEST_TIMEOUT (per FHIR request, 30s).
+// minute per practice, eCW's 250 by default) and HEALOW_REQUEST_TIMEOUT (per FHIR request, 30s);
+// and HEALOW_INSTALL, which the MCP bundle sets so that advice names the tools alone.
 func tuningFromEnv() (practice.Options, error) {
 	var o practice.Options
+	var err error
+	if o.Install, err = advice.Parse(os.Getenv(advice.EnvVar)); err != nil {
+		return o, err
+	}
 	if v := os.Getenv("HEALOW_RATE_LIMIT"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -55,7 +56,7 @@ func TestDropReloadsBeforeAnswering(t *testing.T) {
 			case <-reloaded:
 				return []Practice{}, nil
 			default:
-				return []Practice{Of(practice.Health{ID: "pr_1", State: practice.StateReady}, "")}, nil
+				return []Practice{Of(practice.Health{ID: "pr_1", State: practice.StateReady}, "", advice.Command)}, nil
 			}
 		},
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
 
@@ -31,12 +32,13 @@ type Practice struct {
 
 // Of is the status of the practice whose actor reported h, serving the patient patientID
 // ("" when unknown): its last error with the patient's id and the records' URLs taken out,
-// whether it answers, and what a person can do when it does not.
-func Of(h practice.Health, patientID string) Practice {
+// whether it answers, and what a person can do when it does not, in the words of how healow
+// was installed.
+func Of(h practice.Health, patientID string, how advice.Install) Practice {
 	h.LastError = redact(h.LastError, h.FHIRBaseURL, patientID)
-	p := Practice{Health: h, Healthy: Healthy(h.State), Advice: advise(h)}
+	p := Practice{Health: h, Healthy: Healthy(h.State), Advice: advise(h, how)}
 	if h.State != practice.StateNeedsReconnect { // reconnecting is the advice already
-		p.Warning = practice.RefreshWarning(h.Name, h.FHIRBaseURL, h.RefreshTokenExpiry, h.RefreshTokenLeft)
+		p.Warning = practice.RefreshWarning(h.Name, h.FHIRBaseURL, h.RefreshTokenExpiry, h.RefreshTokenLeft, how)
 	}
 	return p
 }
@@ -47,12 +49,12 @@ func Healthy(s practice.State) bool {
 }
 
 // advise says, in a sentence, what a person can do about a practice in h's state.
-func advise(h practice.Health) string {
+func advise(h practice.Health, how advice.Install) string {
 	switch h.State {
 	case practice.StateHostNotAllowed:
-		return fmt.Sprintf("its server is not an allowed host (see the last error): list the host in HEALOW_ALLOWED_HOSTS and start the server again, or forget the practice with `healow disconnect %q`", h.Name)
+		return "its server is not an allowed host (see the last error): list the host in HEALOW_ALLOWED_HOSTS and start the server again, or " + how.Forget(h.Name)
 	case practice.StateNeedsReconnect:
-		return fmt.Sprintf("the practice no longer accepts this connection: run `healow connect --name %q --fhir-base-url %s` again", h.Name, h.FHIRBaseURL)
+		return "the practice no longer accepts this connection: " + how.Reconnect(h.Name, h.FHIRBaseURL)
 	case practice.StateRateLimited:
 		if h.RateLimitedBy == practice.LimitedByBudget {
 			return fmt.Sprintf("wait: the healow processes on this machine have sent the practice this minute's %d requests (HEALOW_RATE_LIMIT, eCW's limit), so calls wait or fail until %s",
@@ -68,7 +70,7 @@ func advise(h practice.Health) string {
 	case StateRestarting:
 		return "the practice's actor is restarting after a failure; if it persists, read the server's log (its stderr)"
 	case StateStopped:
-		return "this server stopped serving the practice; restart the MCP client (or healow serve) if it is still connected"
+		return "this server stopped serving the practice; " + how.Restart() + " if it is still connected"
 	}
 	return ""
 }
