@@ -119,7 +119,7 @@ func TestConnectCommand(t *testing.T) {
 			var listen *smart.Loopback
 			if tc.loopback {
 				redirectURI = "http://127.0.0.1:" + freePort(t) + "/callback"
-				listen, _ = listenFromEnv(redirectURI)
+				listen, _ = listenAt(redirectURI, "")
 			}
 			env := testenv.Start(t, testenv.Options{Sandbox: sandbox.Options{Client: sandbox.Client{RedirectURIs: []string{redirectURI}}}})
 			conn := *env.Connector

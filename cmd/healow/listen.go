@@ -14,8 +14,12 @@ import (
 // registered redirect is the forwarding page (redirect/index.html) at an https address, which
 // sends the browser on to http://127.0.0.1:<port>/callback. nil means the user pastes the code.
 func listenFromEnv(redirectURI string) (*smart.Loopback, error) {
+	return listenAt(redirectURI, os.Getenv("HEALOW_CALLBACK_PORT"))
+}
+
+// listenAt is listenFromEnv with HEALOW_CALLBACK_PORT given as v.
+func listenAt(redirectURI, v string) (*smart.Loopback, error) {
 	at, loopback := smart.LoopbackOf(redirectURI)
-	v := os.Getenv("HEALOW_CALLBACK_PORT")
 	switch {
 	case v == "" && loopback:
 		return &at, nil
