@@ -19,7 +19,8 @@ import (
 )
 
 // runConnect connects a practice: it prints the authorize URL, then takes the code from a
-// loopback redirect (when HEALOW_REDIRECT_URI is one) or from what the user pastes on stdin.
+// redirect to this machine (a loopback HEALOW_REDIRECT_URI, or HEALOW_CALLBACK_PORT behind the
+// forwarding page) or from what the user pastes on stdin.
 func runConnect(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("connect", flag.ContinueOnError)
 	name := fs.String("name", "", "a name for the practice, e.g. \"Sunrise Family Medicine\"")
