@@ -265,7 +265,7 @@ func TestSignInPortInUse(t *testing.T) {
 	cs, _ := watchedSession(t, env, nil, "")
 	p := env.Sandbox.Practices()[0]
 	callErr(t, cs, "connect_practice", map[string]any{"name": p.Name, "fhir_base_url": p.BaseURL},
-		"cannot listen on "+env.Connector.Listen.Addr, "Another program is using that port", "HEALOW_CALLBACK_PORT")
+		"cannot listen on "+env.Connector.Listen.Addr, "another program is using that port", "HEALOW_CALLBACK_PORT")
 }
 
 // A client that declares URL elicitation is asked to show the link, in the protocol it speaks:

@@ -77,7 +77,7 @@ type catcher struct {
 func listen(at Loopback, state string, finish Finish) (*catcher, error) {
 	l, err := net.Listen("tcp", at.Addr)
 	if err != nil {
-		return nil, fmt.Errorf("cannot listen on %s for the sign-in's redirect (%w). Another program is using that port, "+
+		return nil, fmt.Errorf("cannot listen on %s for the sign-in's redirect (%w). Most likely another program is using that port, "+
 			"perhaps another healow (healow serve in another MCP client, or healow connect) waiting for a sign-in of its own: "+
 			"finish or close that one (a sign-in waits at most %v), or register a redirect with another port and set it in "+
 			"HEALOW_REDIRECT_URI (or HEALOW_CALLBACK_PORT)", at.Addr, err, StateTTL)

@@ -164,3 +164,37 @@ func TestListenerEnds(t *testing.T) {
 		t.Fatalf("Wait on an unknown state: %v", err)
 	}
 }
+
+// BenchmarkSignInThroughListener is what a sign-in's listener costs, beyond the OAuth exchange
+// (here a no-op): bind the port, take the browser's redirect, answer the page, close.
+func BenchmarkSignInThroughListener(b *testing.B) {
+	ctx := context.Background()
+	s := NewStates(nil)
+	run, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { s.Serve(run); close(done) }()
+	defer func() { stop(); <-done }()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	at := Loopback{Addr: l.Addr().String(), Path: "/callback"}
+	l.Close()
+	var calls atomic.Int32
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	for b.Loop() {
+		state, _, err := s.AddListening(ctx, Pending{PracticeName: "Acme"}, at, finisher(s, &calls, nil))
+		if err != nil {
+			b.Fatal(err)
+		}
+		resp, err := client.Get("http://" + at.Addr + "/callback?code=c&state=" + state)
+		if err != nil {
+			b.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			b.Fatal(resp.Status)
+		}
+	}
+}

@@ -189,6 +189,14 @@ func (l *loop) handle(m stateMsg) {
 func (l *loop) add(m addMsg, now time.Time) (replaced string, err error) {
 	l.sweep(now)
 	if len(l.pending) >= maxPending {
+		// Outcomes kept for late waiters go first: they must not hold up a new sign-in.
+		for k, e := range l.pending {
+			if e.ended != nil {
+				delete(l.pending, k)
+			}
+		}
+	}
+	if len(l.pending) >= maxPending {
 		return "", fmt.Errorf("%d authorizations are already in progress: finish one, or wait %v for them to expire", len(l.pending), StateTTL)
 	}
 	p := m.p
