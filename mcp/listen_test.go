@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
@@ -20,11 +21,17 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
+	"github.com/healow-mcp/healow-mcp/vault"
 )
 
 // listeningEnv is a tree whose sign-ins listen on a loopback redirect of a free port, as healow
 // serve does with HEALOW_REDIRECT_URI=http://127.0.0.1:<port>/callback.
 func listeningEnv(t *testing.T, clock actor.Clock) *testenv.Env {
+	t.Helper()
+	return listeningEnvLogging(t, clock, nil)
+}
+
+func listeningEnvLogging(t *testing.T, clock actor.Clock, log *slog.Logger) *testenv.Env {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -33,7 +40,7 @@ func listeningEnv(t *testing.T, clock actor.Clock) *testenv.Env {
 	redirect := "http://" + l.Addr().String() + "/callback"
 	l.Close()
 	at, _ := smart.LoopbackOf(redirect)
-	return testenv.Start(t, testenv.Options{Clock: clock, Listen: &at,
+	return testenv.Start(t, testenv.Options{Clock: clock, Listen: &at, Logger: log,
 		Sandbox: sandbox.Options{Client: sandbox.Client{RedirectURIs: []string{redirect}}}})
 }
 
@@ -127,7 +134,8 @@ func codeOf(t *testing.T, redirect string) string {
 // or with another state is refused with a plain page and changes nothing.
 func TestConnectWithoutPasting(t *testing.T) {
 	t.Parallel()
-	env := listeningEnv(t, nil)
+	logs := &wire{}
+	env := listeningEnvLogging(t, nil, slog.New(slog.NewTextHandler(logs, nil)))
 	cs, w := watchedSession(t, env, nil, "")
 	p := env.Sandbox.Practices()[0]
 
@@ -181,6 +189,15 @@ func TestConnectWithoutPasting(t *testing.T) {
 	}
 	if strings.Contains(w.String(), codeOf(t, redirect)) {
 		t.Fatal("the authorization code passed through the MCP client")
+	}
+	// The user is told, as for a pasted code, that the tools connected a practice; the log
+	// never holds the code.
+	if !strings.Contains(logs.String(), "connected through the MCP tools") || !strings.Contains(logs.String(), `name="`+p.Name+`"`) ||
+		strings.Contains(logs.String(), codeOf(t, redirect)) {
+		t.Fatalf("the log: %s", logs.String())
+	}
+	if stored, err := env.Store.Get(context.Background(), f.PracticeID); err != nil || stored.ConnectedVia != vault.ViaMCP {
+		t.Fatalf("stored %+v, %v; want it connected via the MCP tools", stored, err)
 	}
 }
 
