@@ -167,6 +167,15 @@ func TestConnectWithoutPasting(t *testing.T) {
 		}
 	}
 
+	// A malformed code with the right state is refused and leaves the sign-in waiting.
+	q := u.Query()
+	q.Set("code", "not a code")
+	malformed := *u
+	malformed.RawQuery = q.Encode()
+	if status, page := get(t, malformed.String()); status != http.StatusBadRequest || !strings.Contains(page, "not connected") {
+		t.Fatalf("a malformed code: %d %s", status, page)
+	}
+
 	status, page := get(t, redirect)
 	if status != http.StatusOK || !strings.Contains(page, p.Name+" is connected") || !strings.Contains(page, "close this tab") {
 		t.Fatalf("the browser was shown %d %s", status, page)

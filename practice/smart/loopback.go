@@ -132,6 +132,9 @@ func (c *catcher) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ctx := context.WithoutCancel(r.Context())
 	o := c.finish(ctx, "http://redirect"+r.URL.RequestURI(), c.state)
 	if o.Err != nil {
+		// A redirect refused before the sign-in was taken (a malformed code) leaves it waiting
+		// for a good one; one that was taken has closed the listener anyway.
+		c.busy.Store(false)
 		msg := o.Err.Error()
 		if code := q.Get("code"); code != "" {
 			msg = strings.ReplaceAll(msg, code, "[code]") // never show the code, whatever a server said
