@@ -22,17 +22,34 @@ type Connector struct {
 	OAuth   *smart.Client
 	States  *smart.States
 	Now     func() time.Time
+	// Listen, when set, is where the browser's redirect reaches this machine: each sign-in
+	// listens there for its code and completes itself. It is the registered redirect URI when
+	// that is a loopback one, or the port the forwarding page sends it to (HEALOW_CALLBACK_PORT);
+	// either way the token request names the registered redirect URI (OAuth.RedirectURI).
+	Listen *smart.Loopback
 }
 
 // Authorization is a started launch: the URL to open in a browser and its state.
 type Authorization struct {
 	URL   string
 	State string
+	// Listening: healow listens for the redirect and completes the sign-in itself, so nothing
+	// needs to be pasted.
+	Listening bool
+	// Replaced names the practice whose sign-in waited on the same port and was dropped for this one.
+	Replaced string
 }
 
-// Begin discovers the practice's SMART configuration, chooses scopes and returns the URL the
-// patient opens to consent.
+// Begin starts a launch for `healow connect`; see BeginVia.
 func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authorization, error) {
+	return c.BeginVia(ctx, vault.ViaCLI, name, fhirBase, nil)
+}
+
+// BeginVia discovers the practice's SMART configuration, chooses scopes and returns the URL the
+// patient opens to consent. When the connector listens for the redirect (Listen), it does so
+// before returning, and the code that arrives there is completed as via (see CompleteVia), then
+// connected, when not nil, is told of the practice.
+func (c *Connector) BeginVia(ctx context.Context, via, name, fhirBase string, connected func(context.Context, vault.Practice)) (Authorization, error) {
 	name = strings.TrimSpace(name)
 	if err := checkName(name); err != nil {
 		return Authorization{}, err
@@ -64,10 +81,26 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 		return Authorization{}, err
 	}
 	scopes := smart.Scopes(cfg)
-	state, err := c.States.Add(ctx, smart.Pending{
+	pending := smart.Pending{
 		PracticeName: name, FHIRBase: base, Verifier: pkce.Verifier,
 		Config: cfg, Scopes: scopes, Created: c.now(),
-	})
+	}
+	var state, replaced string
+	if c.Listen != nil {
+		finish := func(ctx context.Context, redirect, state string) smart.Outcome {
+			p, err := c.CompleteVia(ctx, via, redirect, state)
+			if err != nil {
+				return smart.Outcome{Practice: name, Err: err}
+			}
+			if connected != nil {
+				connected(ctx, p)
+			}
+			return smart.Outcome{Practice: p.Name, PracticeID: p.ID, PatientID: p.PatientID}
+		}
+		state, replaced, err = c.States.AddListening(ctx, pending, *c.Listen, finish)
+	} else {
+		state, err = c.States.Add(ctx, pending)
+	}
 	if err != nil {
 		return Authorization{}, err
 	}
@@ -76,9 +109,10 @@ func (c *Connector) Begin(ctx context.Context, name, fhirBase string) (Authoriza
 		CodeChallenge: pkce.Challenge, Aud: base, Scopes: scopes,
 	})
 	if err != nil {
+		c.States.Cancel(context.WithoutCancel(ctx), state) // its listener must not outlive it
 		return Authorization{}, err
 	}
-	return Authorization{URL: u, State: state}, nil
+	return Authorization{URL: u, State: state, Listening: c.Listen != nil, Replaced: replaced}, nil
 }
 
 // Complete finishes a launch for `healow connect`; see CompleteVia.
@@ -91,9 +125,13 @@ func (c *Connector) Complete(ctx context.Context, input, state string) (vault.Pr
 // tokens in the keychain, then the metadata, recording that the practice was connected via
 // (vault.ViaMCP or vault.ViaCLI), and returns the stored practice. A name that was connected
 // before keeps its id.
-func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (vault.Practice, error) {
+//
+// However it ends once the sign-in is taken, the sign-ins actor hears how (smart.States.Finish),
+// for whoever waits on it.
+func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (p vault.Practice, err error) {
 	code, urlState, err := smart.ParseRedirect(input)
-	if err != nil {
+	var refused *smart.Error // the practice answered with an error: the sign-in is over
+	if err != nil && (!errors.As(err, &refused) || urlState == "" && state == "") {
 		return vault.Practice{}, err
 	}
 	switch {
@@ -104,10 +142,22 @@ func (c *Connector) CompleteVia(ctx context.Context, via, input, state string) (
 	case state == "":
 		return vault.Practice{}, errors.New("state: give the state returned by connect_practice, or paste the whole redirect URL")
 	}
-	p, err := c.States.Take(ctx, state)
+	pending, err := c.States.Take(ctx, state)
 	if err != nil {
 		return vault.Practice{}, err
 	}
+	defer func() {
+		o := smart.Outcome{Practice: pending.PracticeName, PracticeID: p.ID, PatientID: p.PatientID, Err: err}
+		c.States.Finish(context.WithoutCancel(ctx), state, o)
+	}()
+	if refused != nil {
+		return vault.Practice{}, refused
+	}
+	return c.complete(ctx, via, code, pending)
+}
+
+// complete trades the code of a taken sign-in for tokens and stores them.
+func (c *Connector) complete(ctx context.Context, via, code string, p smart.Pending) (vault.Practice, error) {
 	if err := c.checkHosts(p.FHIRBase, p.Config); err != nil {
 		return vault.Practice{}, err
 	}

@@ -56,34 +56,31 @@ func (r *Registry) Health(ctx context.Context) ([]practice.Health, error) {
 	})
 }
 
-// BeginConnect starts a SMART launch for a practice; see practice.Connector.Begin.
+// BeginConnect starts a SMART launch for a practice; see practice.Connector.BeginVia. When the
+// connector listens for the redirect, the practice it connects is served at once and the user
+// warned of it, as CompleteConnect does.
 func (r *Registry) BeginConnect(ctx context.Context, name, fhirBase string) (practice.Authorization, error) {
 	if r.opts.Connector == nil {
-		return practice.Authorization{}, errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
+		return practice.Authorization{}, errNotConfigured
 	}
-	return r.opts.Connector.Begin(ctx, name, fhirBase)
+	return r.opts.Connector.BeginVia(ctx, vault.ViaMCP, name, fhirBase, r.caught)
 }
+
+var errNotConfigured = errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
 
 // CompleteConnect finishes a launch and serves the practice at once. The practice is recorded as
 // connected through the MCP tools, and the user is warned on stderr where it points: a model
 // may have been misled into connecting it.
 func (r *Registry) CompleteConnect(ctx context.Context, input, state string) (practice.Info, error) {
 	if r.opts.Connector == nil {
-		return practice.Info{}, errors.New("connecting is not configured: set HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI")
+		return practice.Info{}, errNotConfigured
 	}
 	p, err := r.opts.Connector.CompleteVia(ctx, vault.ViaMCP, input, state)
 	if err != nil {
 		return practice.Info{}, err
 	}
 	r.warnConnected(p)
-	if err := r.Sync(ctx); err != nil {
-		return practice.Info{}, err
-	}
-	a, err := r.Lookup(ctx, p.ID)
-	if err != nil {
-		return practice.Info{}, err
-	}
-	return a.Info(ctx)
+	return r.connected(ctx, p.ID)
 }
 
 // Sync reads the store now instead of at the next poll.

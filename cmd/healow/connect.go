@@ -5,11 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html"
 	"io"
-	"net"
-	"net/http"
-	"net/url"
 	"os"
 	"os/exec"
 	"runtime"
@@ -30,12 +26,13 @@ var connectHelp = &help{
 		"browser was sent to. A running healow serve picks the practice up within a second. A practice's " +
 		"FHIR base URL is https://fhir4.healow.com/fhir/r4/ followed by its six-letter code.",
 	example: `healow connect --name "Sunrise Family Medicine" --fhir-base-url https://fhir4.healow.com/fhir/r4/ABCDEF`,
-	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_ALLOWED_HOSTS",
+	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_CALLBACK_PORT", "HEALOW_ALLOWED_HOSTS",
 		"HEALOW_TOKEN_STORE", "SSL_CERT_FILE"},
 }
 
 // runConnect connects a practice: it prints the authorize URL, then takes the code from a
-// loopback redirect (when HEALOW_REDIRECT_URI is one) or from what the user pastes on stdin.
+// redirect to this machine (a loopback HEALOW_REDIRECT_URI, or HEALOW_CALLBACK_PORT behind the
+// forwarding page) or from what the user pastes on stdin.
 func runConnect(ctx context.Context, args []string) error {
 	fs := connectHelp.flags()
 	name := fs.String("name", "", "the practice's `NAME` here, e.g. \"Sunrise Family Medicine\"; an existing name is reconnected in place")
@@ -59,15 +56,17 @@ func runConnect(ctx context.Context, args []string) error {
 	defer store.Close()
 	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts))
 	ctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go conn.States.Serve(ctx) // this sign-in, in flight
+	signIns := make(chan struct{})
+	go func() { conn.States.Serve(ctx); close(signIns) }() // this sign-in, in flight
+	// The browser hears how it went before the process ends: the actor waits for its page.
+	defer func() { stop(); <-signIns }()
 
 	browse := openBrowser
 	if *noBrowser {
 		browse = nil
 	}
 	return connect(ctx, connectRun{
-		conn: conn, name: *name, base: *base, redirectURI: c.redirectURI, timeout: *timeout,
+		conn: conn, name: *name, base: *base, timeout: *timeout,
 		browse: browse, in: os.Stdin, out: os.Stdout, msg: os.Stderr,
 	})
 }
@@ -75,25 +74,17 @@ func runConnect(ctx context.Context, args []string) error {
 // connectRun is one healow connect, with its terminal and browser as fields so that tests can
 // play the user.
 type connectRun struct {
-	conn        *practice.Connector
-	name, base  string
-	redirectURI string
-	timeout     time.Duration
-	browse      func(url string) // nil: only print the URL
-	in          io.Reader
-	out, msg    io.Writer
+	conn       *practice.Connector // with Listen set, the sign-in catches its own redirect
+	name, base string
+	timeout    time.Duration
+	browse     func(url string) // nil: only print the URL
+	in         io.Reader
+	out, msg   io.Writer
 }
 
 func connect(ctx context.Context, r connectRun) error {
-	var l net.Listener
-	if addr, ok := loopback(r.redirectURI); ok {
-		// Listen before the URL is shown, so the browser can never arrive first.
-		var err error
-		if l, err = net.Listen("tcp", addr); err != nil {
-			return fmt.Errorf("listening on %s for the redirect (HEALOW_REDIRECT_URI): %w; is another healow connect running?", addr, err)
-		}
-		defer l.Close()
-	}
+	// With a redirect to this machine, Begin listens before the URL is shown, so the browser can
+	// never arrive first.
 	auth, err := r.conn.Begin(ctx, r.name, r.base)
 	if err != nil {
 		return err
@@ -108,12 +99,14 @@ func connect(ctx context.Context, r connectRun) error {
 	// discovery of the practice's endpoints (bounded by the HTTP client) does not eat into it.
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
-	var p vault.Practice
-	if l != nil {
-		p, err = awaitRedirect(ctx, l, r.redirectURI, r.conn, auth.State)
+	var o smart.Outcome
+	if auth.Listening {
+		o, err = awaitRedirect(ctx, r.conn, auth.State)
 	} else {
 		fmt.Fprint(r.msg, "Then paste the code, or the whole URL the browser was sent to, and press Enter: ")
+		var p vault.Practice
 		p, err = awaitPaste(ctx, r.in, r.conn, auth.State)
+		o = smart.Outcome{Practice: p.Name, PracticeID: p.ID, PatientID: p.PatientID}
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("no answer from the browser within %s; run healow connect again", r.timeout)
@@ -121,82 +114,18 @@ func connect(ctx context.Context, r connectRun) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(r.out, "Connected %q (practice id %s), patient %s.\n", p.Name, p.ID, p.PatientID)
+	fmt.Fprintf(r.out, "Connected %q (practice id %s), patient %s.\n", o.Practice, o.PracticeID, o.PatientID)
 	return nil
 }
 
-// loopback returns the listen address when the redirect URI points at this machine.
-func loopback(redirectURI string) (string, bool) {
-	u, err := url.Parse(redirectURI)
-	if err != nil || u.Scheme != "http" {
-		return "", false
+// awaitRedirect waits for the sign-in's listener to receive the redirect and complete it (see
+// smart.States.AddListening); the browser is shown how it went.
+func awaitRedirect(ctx context.Context, conn *practice.Connector, state string) (smart.Outcome, error) {
+	w, err := conn.States.Wait(ctx, state)
+	if err != nil {
+		return smart.Outcome{}, err
 	}
-	host := u.Hostname()
-	ip := net.ParseIP(host)
-	if host != "localhost" && (ip == nil || !ip.IsLoopback()) {
-		return "", false
-	}
-	port := u.Port()
-	if port == "" {
-		port = "80"
-	}
-	return net.JoinHostPort(host, port), true
-}
-
-// awaitRedirect serves exactly the redirect URI's path until one redirect carries this launch's
-// state, completes it, and shows the browser a short page with the outcome.
-func awaitRedirect(ctx context.Context, l net.Listener, redirectURI string, conn *practice.Connector, state string) (vault.Practice, error) {
-	u, _ := url.Parse(redirectURI)
-	path := u.Path
-	if path == "" {
-		path = "/"
-	}
-	type outcome struct {
-		p   vault.Practice
-		err error
-	}
-	done := make(chan outcome, 1)
-	mux := http.NewServeMux()
-	mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
-		q := r.URL.Query()
-		if q.Get("state") != state {
-			page(w, http.StatusBadRequest, "This sign-in does not belong to the healow connect that is waiting. Start again from its URL.")
-			select {
-			case done <- outcome{err: errors.New("state mismatch: the browser came back from a sign-in this healow connect did not start; run it again and use the URL it prints")}:
-			default:
-			}
-			return
-		}
-		p, err := conn.Complete(r.Context(), "http://redirect"+r.URL.RequestURI(), state)
-		if err != nil {
-			page(w, http.StatusBadRequest, "The practice was not connected: "+err.Error())
-		} else {
-			page(w, http.StatusOK, fmt.Sprintf("%s is connected. You can close this tab.", p.Name))
-		}
-		select {
-		case done <- outcome{p, err}:
-		default:
-		}
-	})
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	go srv.Serve(l)
-	defer func() { // let the browser's page go out before the process ends
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	}()
-	select {
-	case o := <-done:
-		return o.p, o.err
-	case <-ctx.Done():
-		return vault.Practice{}, ctx.Err()
-	}
-}
-
-func page(w http.ResponseWriter, status int, msg string) {
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "<!doctype html><title>healow-mcp</title><p>%s</p>\n", html.EscapeString(msg))
+	return *w.Ended, w.Ended.Err
 }
 
 // awaitPaste asks for the code or the whole redirect URL on stdin.

@@ -12,6 +12,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
 // user plays the person at the browser for one healow connect.
@@ -70,16 +71,32 @@ func TestConnectCommand(t *testing.T) {
 			r.RawQuery = q.Encode()
 			io.WriteString(paste, r.String()+"\n")
 		}, want: "expired, already used or revoked", wantErr: true},
-		{name: "state mismatch", loopback: true, user: func(t *testing.T, env *testenv.Env, u string, _ io.Writer) {
-			redirect, _ := env.Sandbox.Consent(context.Background(), u)
+		{name: "a request without the state is refused and changes nothing", loopback: true, user: func(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
+			redirect, err := env.Sandbox.Consent(context.Background(), u)
+			if err != nil {
+				t.Error(err)
+				return
+			}
 			r, _ := url.Parse(redirect)
 			q := r.Query()
 			q.Set("state", "forged")
 			r.RawQuery = q.Encode()
-			if resp, err := http.Get(r.String()); err == nil {
+			resp, err := http.Get(r.String())
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "not the sign-in healow-mcp is waiting for") ||
+				strings.Contains(string(body), q.Get("code")) {
+				t.Errorf("a forged state got %s: %s", resp.Status, body)
+			}
+			// The sign-in still waits, and the real redirect finishes it.
+			if resp, err := http.Get(redirect); err == nil {
 				resp.Body.Close()
 			}
-		}, want: "state mismatch", wantErr: true},
+		}, want: "Connected"},
 		{name: "timeout", loopback: true, timeout: 100 * time.Millisecond, want: "no answer from the browser within", wantErr: true},
 		{name: "no access to records granted", user: func(t *testing.T, env *testenv.Env, u string, paste io.Writer) {
 			// The patient allows signing in but none of the records.
@@ -99,17 +116,21 @@ func TestConnectCommand(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			redirectURI := "https://app.example/callback"
+			var listen *smart.Loopback
 			if tc.loopback {
 				redirectURI = "http://127.0.0.1:" + freePort(t) + "/callback"
+				listen, _ = listenAt(redirectURI, "")
 			}
 			env := testenv.Start(t, testenv.Options{Sandbox: sandbox.Options{Client: sandbox.Client{RedirectURIs: []string{redirectURI}}}})
+			conn := *env.Connector
+			conn.Listen = listen
 			p := env.Sandbox.Practices()[0]
 			env.Sandbox.SetFaults(p.Code, tc.faults)
 			pasteR, pasteW := io.Pipe()
 			defer pasteW.Close()
 			var out, msg bytes.Buffer
 			run := connectRun{
-				conn: env.Connector, name: p.Name, base: p.BaseURL, redirectURI: redirectURI,
+				conn: &conn, name: p.Name, base: p.BaseURL,
 				timeout: cmp(tc.timeout, 30*time.Second), in: pasteR, out: &out, msg: &msg,
 			}
 			if tc.user != nil {

@@ -67,7 +67,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := newApp(client{reg.ID, reg.Secret, reg.RedirectURIs[0], hosts}, store, vault.NewMemory(), newHTTPClient(sb.CertPool(), hosts), practice.Options{}, log, "")
+	a := newApp(client{id: reg.ID, secret: reg.Secret, redirectURI: reg.RedirectURIs[0], hosts: hosts}, store, vault.NewMemory(), newHTTPClient(sb.CertPool(), hosts), practice.Options{}, log, "")
 	ctx, cancel := context.WithCancel(ctx)
 	treeDone := make(chan struct{})
 	go func() { a.Tree.Serve(ctx); close(treeDone) }()

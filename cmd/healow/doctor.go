@@ -162,14 +162,22 @@ func (d doctor) redirect() check {
 	if err != nil || !u.IsAbs() || u.Host == "" {
 		return check{name, checkFail, fmt.Sprintf("%q is not an absolute URL: set it to the redirect URI registered for the app, exactly", v)}
 	}
-	if addr, ok := loopback(v); ok {
-		l, err := net.Listen("tcp", addr)
+	at, err := listenAt(v, d.getenv("HEALOW_CALLBACK_PORT"))
+	if err != nil {
+		return check{name, checkFail, err.Error()}
+	}
+	if at != nil {
+		how := "loopback"
+		if !strings.HasPrefix(v, "http:") {
+			how = "forwarded to this machine by the page at " + u.Redacted() + " (HEALOW_CALLBACK_PORT)"
+		}
+		l, err := net.Listen("tcp", at.Addr)
 		if err != nil {
-			return check{name, checkWarn, fmt.Sprintf("loopback, but %s is taken (%v): healow connect cannot catch the sign-in's answer "+
-				"while another program listens there; stop it (or finish the healow connect waiting on it), or register another port", addr, err)}
+			return check{name, checkWarn, fmt.Sprintf("%s, but %s is taken (%v): healow cannot catch the sign-in's answer "+
+				"while another program listens there; stop it (or finish the sign-in waiting on it), or register another port", how, at.Addr, err)}
 		}
 		l.Close()
-		return check{name, checkPass, fmt.Sprintf("loopback: healow connect catches the sign-in's answer on %s, which is free", addr)}
+		return check{name, checkPass, fmt.Sprintf("%s: healow connect and connect_practice catch the sign-in's answer on %s, which is free", how, at.Addr)}
 	}
 	if u.Scheme != "https" {
 		return check{name, checkFail, fmt.Sprintf("%s sends the authorization code in clear text to another machine: register an https or loopback (http://127.0.0.1:PORT/...) redirect URI", u.Redacted())}

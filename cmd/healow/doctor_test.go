@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -170,6 +171,18 @@ func TestDoctorFindsWhatIsWrong(t *testing.T) {
 			t.Errorf("%s: %+v, want %s saying %q", name, c, want.status, want.says)
 		}
 	}
+	// An https redirect whose page forwards to this machine is checked on the port it forwards to;
+	// that port beside a loopback redirect is a contradiction.
+	vars["HEALOW_REDIRECT_URI"] = "https://app.example/healow/"
+	vars["HEALOW_CALLBACK_PORT"] = strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	if c := statusOf(t, d.run(context.Background()), "HEALOW_REDIRECT_URI"); c.Status != checkWarn || !strings.Contains(c.Detail, "forwarded to this machine") {
+		t.Errorf("forwarded to a taken port: %+v", c)
+	}
+	vars["HEALOW_REDIRECT_URI"] = "http://127.0.0.1:8765/callback"
+	if c := statusOf(t, d.run(context.Background()), "HEALOW_REDIRECT_URI"); c.Status != checkFail || !strings.Contains(c.Detail, "unset one of them") {
+		t.Errorf("a callback port beside a loopback redirect: %+v", c)
+	}
+	delete(vars, "HEALOW_CALLBACK_PORT")
 	vars["HEALOW_REDIRECT_URI"] = "http://app.example/callback"
 	vars[`HEALOW_ALLOWED_HOSTS`] = "https://127.0.0.1"
 	r = d.run(context.Background())

@@ -32,7 +32,9 @@ var environment = []struct{ name, meaning string }{
 	{"HEALOW_CLIENT_SECRET", "the app's client secret, from the same registration; optional where every practice " +
 		"lists client-public (connecting as a public client, with PKCE)"},
 	{"HEALOW_REDIRECT_URI", "the app's registered redirect URI; a loopback URL (http://127.0.0.1:PORT/PATH) " +
-		"lets healow connect catch the code by itself"},
+		"lets healow connect and serve catch the code by themselves"},
+	{"HEALOW_CALLBACK_PORT", "with an https redirect URI hosting redirect/index.html: the port on 127.0.0.1 " +
+		"that page forwards the browser to"},
 	{"HEALOW_ALLOWED_HOSTS", "hosts besides eClinicalWorks' own that may receive the client secret and tokens: " +
 		"host names or IP addresses, comma-separated, any port (healow sandbox prints the value for the sandbox)"},
 	{"HEALOW_TOKEN_STORE", "the metadata file (default ~/.healow-mcp/tokens.db)"},

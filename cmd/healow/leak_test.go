@@ -102,7 +102,7 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 	})
 
 	// A second practice connected through the tools, as a model would, once the patient stops
-	// refusing consent.
+	// refusing consent: the refusal pasted into complete_oauth, the consent caught by serve itself.
 	step(t, "connect through the tools after a refused consent", func(t *testing.T) {
 		var started struct {
 			AuthorizeURL string `json:"authorize_url"`
@@ -112,12 +112,22 @@ func TestWhatLeavesTheProcess(t *testing.T) {
 		callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
 		expectToolError(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)})
 		sb.SetFaults(ps[1].Code, sandbox.Faults{})
+		// This time nothing is pasted: serve listens on the loopback redirect, and the browser's
+		// redirect completes the sign-in there.
 		callJSON(t, ctx, cs, "connect_practice", map[string]any{"name": ps[1].Name, "fhir_base_url": ps[1].BaseURL}, &started)
-		var done struct {
-			PracticeID string `json:"practice_id"`
+		if page := browse(t, ca, w.consent(t, started.AuthorizeURL)); !strings.Contains(page, ps[1].Name+" is connected") {
+			t.Fatalf("the browser was shown %q", page)
 		}
-		callJSON(t, ctx, cs, "complete_oauth", map[string]any{"code": w.consent(t, started.AuthorizeURL)}, &done)
-		ids = append(ids, done.PracticeID)
+		var list struct{ Practices []struct{ ID, Name string } }
+		callJSON(t, ctx, cs, "list_practices", nil, &list)
+		for _, p := range list.Practices {
+			if p.Name == ps[1].Name {
+				ids = append(ids, p.ID)
+			}
+		}
+		if len(ids) != 2 {
+			t.Fatalf("the practice connected without pasting is not listed: %+v", list)
+		}
 		w.keep(t, kc, ids)
 	})
 

@@ -90,7 +90,7 @@ func TestConnectAgainReconnectsInPlace(t *testing.T) {
 		pasteR, pasteW := io.Pipe()
 		defer pasteW.Close()
 		var out, msg bytes.Buffer
-		run := connectRun{conn: env.Connector, name: p.Name, base: p.BaseURL, redirectURI: "https://app.example/callback",
+		run := connectRun{conn: env.Connector, name: p.Name, base: p.BaseURL,
 			timeout: 30 * time.Second, in: pasteR, out: &out, msg: &msg,
 			browse: func(u string) { go consentAndPaste(t, env, u, pasteW) }}
 		if err := connect(context.Background(), run); err != nil {

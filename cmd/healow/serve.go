@@ -24,7 +24,7 @@ var serveHelp = &help{
 		"status shows this server's practices while it runs.",
 	example: `healow serve
 # Claude Desktop runs: "command": "/path/to/healow", "args": ["serve"], these variables in "env"`,
-	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_ALLOWED_HOSTS",
+	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_CALLBACK_PORT", "HEALOW_ALLOWED_HOSTS",
 		"HEALOW_TOKEN_STORE", "HEALOW_LOG_LEVEL", "HEALOW_RATE_LIMIT", "HEALOW_REQUEST_TIMEOUT", "SSL_CERT_FILE"},
 }
 

@@ -24,7 +24,8 @@ import (
 // environment.
 type client struct {
 	id, secret, redirectURI string
-	hosts                   *egress.Policy // nil: eClinicalWorks' servers only
+	hosts                   *egress.Policy  // nil: eClinicalWorks' servers only
+	listen                  *smart.Loopback // where sign-ins listen for their redirect; nil: pasted
 }
 
 func clientFromEnv() (client, error) {
@@ -48,6 +49,9 @@ func clientFromEnv() (client, error) {
 		return c, fmt.Errorf("set %s: the app's registration with eClinicalWorks (for the sandbox, see the README)", strings.Join(missing, ", "))
 	}
 	var err error
+	if c.listen, err = listenFromEnv(c.redirectURI); err != nil {
+		return c, err
+	}
 	c.hosts, err = hostsFromEnv()
 	return c, err
 }
@@ -99,7 +103,7 @@ type app struct {
 // newConnector runs SMART launches as the registered client; serve, demo and connect share it.
 func newConnector(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client) *practice.Connector {
 	oauth := &smart.Client{HTTP: hc, ClientID: c.id, ClientSecret: c.secret, RedirectURI: c.redirectURI, Hosts: c.hosts}
-	return &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil)}
+	return &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil), Listen: c.listen}
 }
 
 // newApp wires the tree. statusDir, when set, is where the server answers healow status.

@@ -44,6 +44,9 @@ type Options struct {
 	Clock actor.Clock
 	// StatusDir, when set, makes the tree answer the status protocol there.
 	StatusDir string
+	// Listen, when set, is where the connector's sign-ins listen for their redirect (a port the
+	// test chose); without it the code is pasted, so parallel tests never meet on a port.
+	Listen *smart.Loopback
 }
 
 // Start runs a sandbox and a tree until the test ends.
@@ -102,7 +105,7 @@ func start(t testing.TB, o Options, sb *sandbox.Server, path string, secrets *va
 		t.Fatal(err)
 	}
 	oauth := &smart.Client{HTTP: hc, ClientID: client.ID, ClientSecret: client.Secret, RedirectURI: client.RedirectURIs[0], Now: clock.Now, Hosts: hosts}
-	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(clock), Now: clock.Now}
+	conn := &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(clock), Now: clock.Now, Listen: o.Listen}
 	po := o.Practice
 	po.Store, po.Secrets, po.OAuth, po.HTTP = store, secrets, oauth, hc
 	if po.Logger == nil {

@@ -14,7 +14,8 @@ const maxPaste = 4 << 10
 // authorization code, or the whole redirect URL with code and state query
 // parameters. It returns the code and state ("" when a bare code was
 // given). A redirect carrying error=access_denied yields an *Error matching
-// ErrAccessDenied; any other error=... an *Error with that code.
+// ErrAccessDenied; any other error=... an *Error with that code, and the
+// redirect's state.
 func ParseRedirect(input string) (code, state string, err error) {
 	s := strings.TrimSpace(input)
 	switch {
@@ -35,7 +36,9 @@ func ParseRedirect(input string) (code, state string, err error) {
 		return "", "", err
 	}
 	if e := q.Get("error"); e != "" {
-		return "", "", &Error{Code: cleanText(e), Description: cleanText(q.Get("error_description"))}
+		// The state is returned with the error: the sign-in it names is over, and its owner
+		// ends it rather than wait for a code that will not come.
+		return "", q.Get("state"), &Error{Code: cleanText(e), Description: cleanText(q.Get("error_description"))}
 	}
 	code = q.Get("code")
 	if code == "" {

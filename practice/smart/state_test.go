@@ -189,3 +189,25 @@ func TestStatesThatStoppedAnswerAtOnce(t *testing.T) {
 		t.Fatalf("after it stopped: %v", err)
 	}
 }
+
+// Outcomes kept for late waiters never hold up a new sign-in.
+func TestStatesEndedDoNotCountAgainstTheBound(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := serveStates(t, newFakeClock())
+	for range maxPending {
+		state, err := s.Add(ctx, Pending{PracticeName: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Take(ctx, state); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Finish(ctx, state, Outcome{PracticeID: "pr_1"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Add(ctx, Pending{PracticeName: "Beta"}); err != nil {
+		t.Fatalf("finished sign-ins hold up a new one: %v", err)
+	}
+}
