@@ -77,7 +77,7 @@ func damaged(path, detail string) error {
 	}
 	return fmt.Errorf("%w: %s fails SQLite's integrity check (%s), so the connected practices cannot be read from it. "+
 		"Stop every healow process (quit the MCP client, such as Claude Desktop), move the file out of the way "+
-		"(with its -wal and -shm files, if any), then connect each practice again with `healow connect`. "+
+		"(with its -wal and -shm files, if any), then connect each practice again (the connect_practice tool, or `healow connect`). "+
 		"The old connections' tokens stay in the OS keychain (service %q, one item per practice id and kind) until you delete them there",
 		ErrDamaged, path, detail, Service)
 }
