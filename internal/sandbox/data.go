@@ -29,6 +29,7 @@ type record struct {
 // practice is one practice's immutable data set.
 type practice struct {
 	code, name             string
+	address                address // where the directory says it is
 	patientID, patientName string
 	byType                 map[string][]*record // newest first, then by id
 	byRef                  map[string]*record   // "Type/id"
@@ -96,6 +97,7 @@ func buildPractice(spec practiceSpec) *practice {
 		p: &practice{
 			code:        spec.code,
 			name:        spec.name,
+			address:     spec.address,
 			patientID:   spec.patient.id,
 			patientName: spec.patient.given + " " + spec.patient.family,
 			byType:      map[string][]*record{},

@@ -58,6 +58,7 @@ type Server struct {
 
 	practices []*practice // immutable after Start
 	byCode    map[string]*practice
+	directory []byte // the endpoint directory's Bundle, immutable after Start
 
 	mu      sync.Mutex // guards everything below
 	codes   map[string]*authCode
@@ -125,6 +126,7 @@ func Start(opts Options) (*Server, error) {
 		s.practices = append(s.practices, p)
 		s.byCode[p.code] = p
 	}
+	s.directory = s.buildDirectory()
 	s.transport = &http.Transport{TLSClientConfig: s.tls.clientConfig()}
 
 	// HTTP/1.1 only: HTTP/2's graceful GOAWAY makes Shutdown wait about a
@@ -287,6 +289,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("GET /fhir/r4/{code}/.well-known/smart-configuration", s.handleSmartConfig)
 	mux.HandleFunc("/fhir/r4/{code}/{rest...}", s.handleFHIR)
 	mux.HandleFunc("/fhir/r4/{code}", s.handleFHIR)
+	mux.HandleFunc("GET "+DirectoryPath, s.handleDirectory)
 	return mux
 }
 

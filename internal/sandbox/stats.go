@@ -11,6 +11,7 @@ type Stats struct {
 	FHIRRequests         int // requests under a known practice base, except its smart-configuration
 	Unauthorized         int // FHIR requests answered 401
 	RateLimited          int // requests answered 429 by the RateLimit bucket
+	Directory            int // requests for the practice directory, answered 200 or 304
 }
 
 // Stats returns a snapshot of the counters.
