@@ -32,6 +32,7 @@ func NewServerLoading(l *Loading) *sdk.Server {
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments, t.awaitRegistry)
+	t.addFind(s)
 	t.addConnect(s)
 	t.addPractices(s)
 	t.addStatus(s)

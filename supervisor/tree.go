@@ -15,6 +15,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -25,6 +26,8 @@ type Options struct {
 	Practice practice.Options
 	// Connector runs SMART launches for connect_practice and complete_oauth.
 	Connector *practice.Connector
+	// Directory is eClinicalWorks' endpoint directory, for find_practice; nil means none.
+	Directory *directory.Directory
 	// Clock is the tree's time (its polls, its timeouts); nil means the wall clock.
 	Clock  actor.Clock
 	Logger *slog.Logger

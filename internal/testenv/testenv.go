@@ -15,6 +15,7 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
@@ -111,7 +112,12 @@ func start(t testing.TB, o Options, sb *sandbox.Server, path string, secrets *va
 	if po.Logger == nil {
 		po.Logger = o.Logger
 	}
-	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Logger: o.Logger,
+	// The sandbox's own directory, kept beside the store as healow keeps eCW's.
+	dir, err := directory.New(directory.Options{URL: sb.DirectoryURL(), Folder: filepath.Dir(path), HTTP: hc, Clock: clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := supervisor.New(supervisor.Options{Practice: po, Connector: conn, Directory: dir, Logger: o.Logger,
 		PollInterval: 20 * time.Millisecond, StatusDir: o.StatusDir, StateEvery: 100 * time.Millisecond,
 		Version: version.String()}) // as healow serve reports itself
 	ctx, cancel := context.WithCancel(context.Background())

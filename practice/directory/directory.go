@@ -133,6 +133,9 @@ type Result struct {
 // Note says what a person or a model should know beside the practices: more matches, an old copy.
 func (r Result) Note() string {
 	var notes []string
+	if len(r.Practices) == 0 {
+		notes = append(notes, fmt.Sprintf("No practice of the directory's %d matches every word: try fewer words, the city alone, or the first word of the name.", r.Total))
+	}
 	if r.More > 0 {
 		notes = append(notes, fmt.Sprintf("%d more practices match: add a city, a state or more of the name to narrow it.", r.More))
 	}
