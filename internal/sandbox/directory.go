@@ -47,8 +47,8 @@ func (s *Server) buildDirectory() []byte {
 			"address": []obj{{"use": "work", "line": []string{a.line}, "city": a.city, "state": a.state, "postalCode": a.postal, "country": "US"}}}
 		ep := obj{"resourceType": "Endpoint", "id": "ep-" + code, "status": status, "name": name,
 			"connectionType": obj{"system": "http://terminology.hl7.org/CodeSystem/endpoint-connection-type", "code": "hl7-fhir-rest"},
-			"payloadType":     []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", "code": "any"}}}},
-			"address":         s.url + "/fhir/r4/" + code}
+			"payloadType":    []obj{{"coding": []obj{{"system": "http://terminology.hl7.org/CodeSystem/endpoint-payload-type", "code": "any"}}}},
+			"address":        s.url + "/fhir/r4/" + code}
 		if managed {
 			ep["managingOrganization"] = ref{"Organization/org-" + code}
 		} else {
