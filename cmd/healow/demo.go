@@ -67,7 +67,12 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a := newApp(client{id: reg.ID, secret: reg.Secret, redirectURI: reg.RedirectURIs[0], hosts: hosts}, store, vault.NewMemory(), newHTTPClient(sb.CertPool(), hosts), practice.Options{}, log, "")
+	// The sandbox's practice directory stands for eClinicalWorks', kept beside the demo's store.
+	practices, err := newDirectory(sb.DirectoryURL(), store.Path(), sb.CertPool(), hosts)
+	if err != nil {
+		return err
+	}
+	a := newApp(client{id: reg.ID, secret: reg.Secret, redirectURI: reg.RedirectURIs[0], hosts: hosts}, store, vault.NewMemory(), newHTTPClient(sb.CertPool(), hosts), practice.Options{}, log, "", practices)
 	ctx, cancel := context.WithCancel(ctx)
 	treeDone := make(chan struct{})
 	go func() { a.Tree.Serve(ctx); close(treeDone) }()
@@ -89,7 +94,19 @@ func demo(ctx context.Context, out io.Writer) error {
 		fmt.Fprintf(out, "  %-26s %s\n", t.Name, t.Title)
 	}
 
+	if _, err := d.find("sunrise anytown"); err != nil {
+		return err
+	}
 	for _, p := range sb.Practices() {
+		// The base URL comes from the directory, as a model finds it for a practice the user names.
+		rows, err := d.find(p.Code)
+		if err != nil {
+			return err
+		}
+		if len(rows) == 0 {
+			return fmt.Errorf("find_practice %s: not in the directory", p.Code)
+		}
+		p.BaseURL = rows[0].FHIRBaseURL
 		fmt.Fprintf(out, "\nconnect_practice %q %s\n", p.Name, p.BaseURL)
 		var started struct {
 			AuthorizeURL string `json:"authorize_url"`
@@ -159,6 +176,32 @@ type demoClient struct {
 	ctx context.Context
 	cs  *sdk.ClientSession
 	out io.Writer
+}
+
+type foundRow struct {
+	Name        string `json:"name"`
+	Address     string `json:"address"`
+	Code        string `json:"code"`
+	FHIRBaseURL string `json:"fhir_base_url"`
+}
+
+// find asks the practice directory, as a model does for a practice the user names.
+func (d *demoClient) find(query string) ([]foundRow, error) {
+	var f struct {
+		Practices []foundRow `json:"practices"`
+		Note      string     `json:"note"`
+	}
+	if err := d.call("find_practice", map[string]any{"query": query}, &f); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(d.out, "\nfind_practice %q: %d found\n", query, len(f.Practices))
+	for _, r := range f.Practices {
+		fmt.Fprintf(d.out, "  %s, %s: code %s, %s\n", r.Name, r.Address, r.Code, r.FHIRBaseURL)
+	}
+	if f.Note != "" {
+		fmt.Fprintf(d.out, "  note: %s\n", f.Note)
+	}
+	return f.Practices, nil
 }
 
 // call runs a tool and decodes its JSON text into v.

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
@@ -75,6 +76,7 @@ func runSandbox(ctx context.Context, args []string) error {
 	fmt.Fprintf(os.Stderr, "trust it with: export SSL_CERT_FILE=%s\n", *caFile)
 	// healow sends tokens and the client secret to a server on this machine only when it is listed.
 	fmt.Fprintf(os.Stderr, "allow it with: export %s=%s\n", egress.EnvVar, s.Host())
+	fmt.Fprintf(os.Stderr, "find its practices with: export %s=%s\n", directory.EnvURL, s.DirectoryURL())
 	for _, p := range s.Practices() {
 		fmt.Printf("%s %s\n", p.Code, p.BaseURL)
 	}

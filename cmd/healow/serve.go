@@ -10,6 +10,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 	"github.com/healow-mcp/healow-mcp/supervisor/status"
 	"github.com/healow-mcp/healow-mcp/vault"
@@ -42,12 +43,20 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	// A token store that cannot be found is said by every tool call (see server.serve); the
+	// directory lives beside it, so then there is none either.
+	var dir *directory.Directory
+	if path, err := vault.DefaultPath(); err == nil {
+		if dir, err = newDirectory(os.Getenv(directory.EnvURL), path, nil, c.hosts); err != nil {
+			return err
+		}
+	}
 	log := newLogger()
 	slog.SetDefault(log)
 	s := server{
 		open: openStore,
 		tree: func(store *vault.Store) *supervisor.Tree {
-			return newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path())).Tree
+			return newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path()), dir).Tree
 		},
 		log: log,
 	}

@@ -30,7 +30,7 @@ func serveInProcess(t *testing.T, env *testenv.Env, open func() (*vault.Store, e
 	s := server{
 		open: open,
 		tree: func(store *vault.Store) *supervisor.Tree {
-			return newApp(c, store, env.Secrets, env.HTTP, practice.Options{}, log, "").Tree
+			return newApp(c, store, env.Secrets, env.HTTP, practice.Options{}, log, "", nil).Tree
 		},
 		log: log,
 	}

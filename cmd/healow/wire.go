@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/advice"
 	"github.com/healow-mcp/healow-mcp/internal/version"
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/supervisor"
@@ -106,8 +108,9 @@ func newConnector(c client, store *vault.Store, secrets vault.Secrets, hc *http.
 	return &practice.Connector{Store: store, Secrets: secrets, OAuth: oauth, States: smart.NewStates(nil), Listen: c.listen}
 }
 
-// newApp wires the tree. statusDir, when set, is where the server answers healow status.
-func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger, statusDir string) app {
+// newApp wires the tree. statusDir, when set, is where the server answers healow status; dir,
+// when set, is the practice directory find_practice searches.
+func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client, tuning practice.Options, log *slog.Logger, statusDir string, dir *directory.Directory) app {
 	conn := newConnector(c, store, secrets, hc)
 	po := tuning
 	po.Store, po.Secrets, po.OAuth, po.HTTP, po.Logger = store, secrets, conn.OAuth, hc, log
@@ -118,6 +121,7 @@ func newApp(c client, store *vault.Store, secrets vault.Secrets, hc *http.Client
 	tree := supervisor.New(supervisor.Options{
 		Practice:  po,
 		Connector: conn,
+		Directory: dir,
 		Logger:    log,
 		StatusDir: statusDir,
 		Version:   version.String(),
@@ -160,6 +164,16 @@ func newLogger() *slog.Logger {
 		}
 	}
 	return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// newDirectory is the practice directory at url ("" for healow's), kept in the folder of the
+// token store at storePath. It is fetched with healow's own HTTP client (TLS verified, no
+// connection to this machine or the local network unless hosts lists it), and nothing else: no
+// token or secret ever goes with it.
+func newDirectory(url, storePath string, roots *x509.CertPool, hosts *egress.Policy) (*directory.Directory, error) {
+	hc := newHTTPClient(roots, hosts)
+	hc.Timeout = 0 // 15 MB on a slow line may take minutes; the directory bounds a download itself
+	return directory.New(directory.Options{URL: url, Folder: filepath.Dir(storePath), HTTP: hc})
 }
 
 func openStore() (*vault.Store, error) {
