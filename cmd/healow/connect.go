@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/healow-mcp/healow-mcp/practice"
+	"github.com/healow-mcp/healow-mcp/practice/directory"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 	"github.com/healow-mcp/healow-mcp/vault"
 )
@@ -20,14 +21,17 @@ import (
 var connectHelp = &help{
 	name:     "connect",
 	synopsis: "connect a practice through its SMART on FHIR sign-in",
-	usage:    "healow connect --name NAME --fhir-base-url URL [--no-browser] [--timeout DURATION]",
+	usage:    "healow connect (--name NAME --fhir-base-url URL | --code CODE [--name NAME]) [--no-browser] [--timeout DURATION]",
 	about: "It prints the sign-in URL on a line of its own and opens it in a browser. With a loopback " +
 		"HEALOW_REDIRECT_URI it catches the answer itself; otherwise paste the code, or the whole URL the " +
 		"browser was sent to. A running healow serve picks the practice up within a second. A practice's " +
-		"FHIR base URL is https://fhir4.healow.com/fhir/r4/ followed by its six-letter code.",
-	example: `healow connect --name "Sunrise Family Medicine" --fhir-base-url https://fhir4.healow.com/fhir/r4/ABCDEF`,
+		"FHIR base URL is https://fhir4.healow.com/fhir/r4/ followed by its six-letter code; --code looks the " +
+		"code up in the practice directory (see healow find) and, when the directory does not list a " +
+		"six-letter code, tries it at that address.",
+	example: `healow connect --name "Sunrise Family Medicine" --fhir-base-url https://fhir4.healow.com/fhir/r4/ABCDEF
+healow connect --code ABCDEF`,
 	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_CALLBACK_PORT", "HEALOW_ALLOWED_HOSTS",
-		"HEALOW_TOKEN_STORE", "SSL_CERT_FILE"},
+		"HEALOW_TOKEN_STORE", "HEALOW_DIRECTORY_URL", "SSL_CERT_FILE"},
 }
 
 // runConnect connects a practice: it prints the authorize URL, then takes the code from a
@@ -37,12 +41,13 @@ func runConnect(ctx context.Context, args []string) error {
 	fs := connectHelp.flags()
 	name := fs.String("name", "", "the practice's `NAME` here, e.g. \"Sunrise Family Medicine\"; an existing name is reconnected in place")
 	base := fs.String("fhir-base-url", "", "the practice's FHIR base `URL`, e.g. https://fhir4.healow.com/fhir/r4/ABCDEF")
+	code := fs.String("code", "", "instead of --fhir-base-url: the practice's `CODE`, e.g. ABCDEF, looked up in the practice directory (--name then defaults to the practice's name there)")
 	noBrowser := fs.Bool("no-browser", false, "print the URL without opening a browser")
 	timeout := fs.Duration("timeout", smart.StateTTL, "how long to wait for the sign-in")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	if *name == "" || *base == "" || fs.NArg() > 0 {
+	if (*name == "" && *code == "") || (*base == "") == (*code == "") || fs.NArg() > 0 {
 		return fs.usageError()
 	}
 	c, err := clientFromEnv()
@@ -54,6 +59,15 @@ func runConnect(ctx context.Context, args []string) error {
 		return err
 	}
 	defer store.Close()
+	if *code != "" {
+		dir, err := newDirectory(os.Getenv(directory.EnvURL), store.Path(), nil, c.hosts)
+		if err != nil {
+			return err
+		}
+		if *name, *base, err = byCode(ctx, dir, *code, *name, os.Stderr); err != nil {
+			return err
+		}
+	}
 	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts))
 	ctx, stop := context.WithCancel(ctx)
 	signIns := make(chan struct{})

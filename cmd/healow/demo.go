@@ -178,13 +178,6 @@ type demoClient struct {
 	out io.Writer
 }
 
-type foundRow struct {
-	Name        string `json:"name"`
-	Address     string `json:"address"`
-	Code        string `json:"code"`
-	FHIRBaseURL string `json:"fhir_base_url"`
-}
-
 // find asks the practice directory, as a model does for a practice the user names.
 func (d *demoClient) find(query string) ([]foundRow, error) {
 	var f struct {

@@ -16,6 +16,7 @@ import (
 var commands = map[string]command{
 	"serve":      {runServe, serveHelp},
 	"connect":    {runConnect, connectHelp},
+	"find":       {runFind, findHelp},
 	"status":     {runStatus, statusHelp},
 	"practices":  {runPractices, practicesHelp},
 	"disconnect": {runDisconnect, disconnectHelp},

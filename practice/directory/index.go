@@ -221,3 +221,6 @@ func words(s string) []string {
 func digits(s string) bool {
 	return strings.IndexFunc(s, func(r rune) bool { return r < '0' || r > '9' }) < 0
 }
+
+// HealowBaseURL is the patient-facing FHIR base eClinicalWorks documents for a practice code.
+func HealowBaseURL(code string) string { return "https://fhir4.healow.com/fhir/r4/" + code }
