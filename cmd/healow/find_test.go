@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -121,6 +123,24 @@ func TestConnectByCode(t *testing.T) {
 		browse: func(u string) { go consentAndPaste(t, env, u, pasteW) }})
 	if err != nil || !strings.Contains(out.String(), `Connected "Sunrise Family Medicine"`) {
 		t.Fatalf("%v: %s", err, out.String())
+	}
+
+	// A directory that lists a practice elsewhere only suggests it: connecting it is refused
+	// before a request, as any base outside eClinicalWorks' servers and the listed hosts is.
+	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Endpoint","name":"Sunrise","address":"https://fhir.attacker.example/fhir/r4/EVILCD"}}]}`)
+	}))
+	t.Cleanup(evil.Close)
+	lying, err := directory.New(directory.Options{URL: evil.URL, Folder: t.TempDir(), HTTP: evil.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, base, err = byCode(ctx, lying, "EVILCD", "", io.Discard)
+	if err != nil || base != "https://fhir.attacker.example/fhir/r4/EVILCD" {
+		t.Fatalf("%q %v", base, err)
+	}
+	if _, err := env.Connector.Begin(ctx, name, base); err == nil || !strings.Contains(err.Error(), "not one of eClinicalWorks' FHIR servers") {
+		t.Fatalf("a base the directory lied about: %v", err)
 	}
 
 	// Offline with no copy of the directory, a six-letter code is still tried at healow's address.

@@ -97,6 +97,12 @@ func delimiter(c byte) bool {
 
 // Members calls f with the key and raw value of each member of the object b, in order.
 func Members(b []byte, f func(key string, value []byte)) error {
+	return MemberBytes(b, func(key, value []byte) { f(string(key), value) })
+}
+
+// MemberBytes is Members with the key as bytes, valid until f returns: a caller that only
+// compares keys (switch string(key)) then allocates nothing for them.
+func MemberBytes(b []byte, f func(key, value []byte)) error {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return ErrMalformed
@@ -129,7 +135,7 @@ func Members(b []byte, f func(key string, value []byte)) error {
 		if i, err = skipValue(b, start); err != nil {
 			return err
 		}
-		f(string(key), b[start:i])
+		f(key, b[start:i])
 		i = skipSpace(b, i)
 		if i < len(b) && b[i] == ',' {
 			i = skipSpace(b, i+1)

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -64,61 +65,47 @@ type endpoint struct {
 // held whole. Organizations and Endpoints may come in any order and be linked either way
 // (Endpoint.managingOrganization or Organization.endpoint); each active Endpoint with an https
 // address becomes one practice. Entries that are not what they should be are left out and
-// counted; a document that is not a Bundle is an error.
+// counted; a document that is not a Bundle, or is cut short, is an error.
+//
+// Each entry is cut from the stream by a small scanner (strings found with one IndexByte each)
+// and split by jsonscan, which takes the few members needed without reflection: ten times as
+// quick as encoding/json's Decoder (see BenchmarkParse). What no member the index reads holds
+// is skipped, not validated; what it reads is checked for its type, and strings with escapes
+// are decoded by encoding/json.
 func Parse(r io.Reader) (*Index, error) {
-	dec := json.NewDecoder(r)
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return nil, fmt.Errorf("%w: it does not start with a JSON object", ErrMalformed)
-	}
+	s := &scanner{r: bufio.NewReaderSize(r, 64<<10)}
 	orgs := map[string]*org{}
 	orgOf := map[string]string{} // an endpoint's key → the organization that lists it
 	var eps []endpoint
 	skipped, bundle := 0, false
-	for dec.More() {
-		t, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		switch t {
+	err := s.object(func(key string, c byte) error {
+		switch key {
 		case "resourceType":
-			var rt string
-			if err := dec.Decode(&rt); err != nil || rt != "Bundle" {
-				return nil, fmt.Errorf("%w: its resourceType is not Bundle", ErrMalformed)
+			v, err := s.value(c)
+			if rt, _ := str(v); err == nil && rt != "Bundle" {
+				return errors.New("its resourceType is not Bundle")
 			}
 			bundle = true
+			return err
 		case "entry":
-			if t, err := dec.Token(); err != nil || t != json.Delim('[') {
-				return nil, fmt.Errorf("%w: its entry is not a list", ErrMalformed)
+			if c != '[' {
+				return errors.New("its entry is not a list")
 			}
-			// Each entry is read whole by the decoder, which checks it is JSON, and then split
-			// by jsonscan, which takes the few members needed without reflection: four times as
-			// quick as decoding into a struct (see BenchmarkParse).
-			var raw json.RawMessage
-			for dec.More() {
-				raw = raw[:0]
-				if err := dec.Decode(&raw); err != nil {
-					return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-				}
+			return s.elements(func(raw []byte) {
 				e, ok := entryOf(raw)
 				if !ok || !collect(e, orgs, orgOf, &eps) {
 					skipped++
 				}
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
-		default:
-			var skip json.RawMessage
-			if err := dec.Decode(&skip); err != nil {
-				return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-			}
+			})
 		}
+		_, err := s.value(c)
+		return err
+	})
+	if err == nil && !bundle {
+		err = errors.New("it has no resourceType")
 	}
-	if _, err := dec.Token(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-	}
-	if !bundle {
-		return nil, fmt.Errorf("%w: it has no resourceType", ErrMalformed)
 	}
 	return link(orgs, orgOf, eps, skipped), nil
 }
@@ -168,8 +155,8 @@ func entryOf(raw []byte) (rawEntry, bool) {
 	var e rawEntry
 	r := reader{ok: true}
 	var res []byte
-	err := jsonscan.Members(raw, func(k string, v []byte) {
-		switch k {
+	err := jsonscan.MemberBytes(raw, func(k, v []byte) {
+		switch string(k) {
 		case "fullUrl":
 			e.FullURL = r.str(v)
 		case "resource":
@@ -179,8 +166,8 @@ func entryOf(raw []byte) (rawEntry, bool) {
 	if err != nil || res == nil {
 		return e, false
 	}
-	err = jsonscan.Members(res, func(k string, v []byte) {
-		switch k {
+	err = jsonscan.MemberBytes(res, func(k, v []byte) {
+		switch string(k) {
 		case "resourceType":
 			e.ResourceType = r.str(v)
 		case "id":
@@ -210,8 +197,8 @@ func addressOf(v []byte) (rawAddress, bool) {
 			return
 		}
 		first = false
-		r.members(el, func(k string, v []byte) {
-			switch k {
+		r.members(el, func(k, v []byte) {
+			switch string(k) {
 			case "line":
 				r.elements(v, func(l []byte) { a.Line = append(a.Line, r.str(l)) })
 			case "city":
@@ -235,8 +222,8 @@ func (r *reader) str(v []byte) string {
 	return s
 }
 
-func (r *reader) members(v []byte, f func(k string, v []byte)) {
-	r.ok = jsonscan.Members(v, f) == nil && r.ok
+func (r *reader) members(v []byte, f func(k, v []byte)) {
+	r.ok = jsonscan.MemberBytes(v, f) == nil && r.ok
 }
 
 func (r *reader) elements(v []byte, f func(v []byte)) {
@@ -246,16 +233,16 @@ func (r *reader) elements(v []byte, f func(v []byte)) {
 // reference reads a Reference's reference.
 func (r *reader) reference(v []byte) string {
 	var ref string
-	r.members(v, func(k string, v []byte) {
-		if k == "reference" {
+	r.members(v, func(k, v []byte) {
+		if string(k) == "reference" {
 			ref = r.str(v)
 		}
 	})
 	return ref
 }
 
-// str reads a JSON string; the decoder has checked it already, so one without escapes is its
-// bytes.
+// str reads a JSON string: one without escapes is its bytes (clean and baseURL judge them),
+// and encoding/json decodes, and checks, one with escapes.
 func str(v []byte) (string, bool) {
 	if len(v) < 2 || v[0] != '"' {
 		return "", false
@@ -323,19 +310,16 @@ func keysOf(typ, id, fullURL string) []string {
 // "https://host/fhir/Organization/7"), and keeps it whole otherwise ("urn:uuid:…"), which then
 // matches an entry's fullUrl.
 func normalise(ref, typ string) string {
-	if ref == "" {
-		return ""
-	}
-	if strings.HasPrefix(ref, "urn:") {
+	if ref == "" || strings.HasPrefix(ref, "urn:") {
 		return ref
 	}
 	ref = strings.TrimSuffix(ref, "/")
 	if i := strings.Index(ref, "/_history/"); i >= 0 {
 		ref = ref[:i]
 	}
-	parts := strings.Split(ref, "/")
-	if len(parts) >= 2 && parts[len(parts)-2] == typ && parts[len(parts)-1] != "" {
-		return typ + "/" + parts[len(parts)-1]
+	slash := strings.LastIndexByte(ref, '/')
+	if slash > 0 && slash < len(ref)-1 && strings.HasSuffix(ref[:slash], typ) && (slash == len(typ) || ref[slash-len(typ)-1] == '/') {
+		return ref[slash-len(typ):]
 	}
 	return ref
 }
@@ -363,15 +347,27 @@ func baseURL(s string) (string, bool) {
 // codeOf is the practice code: the last segment of the base's path, as eCW's
 // https://fhir4.healow.com/fhir/r4/<CODE> has it.
 func codeOf(base string) string {
-	u, err := url.Parse(base)
-	if err != nil {
-		return ""
+	seg := base[strings.LastIndexByte(base, '/')+1:] // baseURL has no query or fragment
+	if strings.Count(base, "/") < 3 {
+		return "" // the host itself
 	}
-	seg := u.Path[strings.LastIndexByte(u.Path, '/')+1:]
 	if !codePattern.MatchString(seg) {
 		return ""
 	}
 	return seg
+}
+
+// fit reports whether s is already clean: printable ASCII with single inner spaces, short enough.
+func fit(s string) bool {
+	if len(s) > maxText || s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= 0x7f || c == ' ' && s[i+1] == ' ' {
+			return false
+		}
+	}
+	return true
 }
 
 func btoi(b bool) int {
@@ -384,6 +380,9 @@ func btoi(b bool) int {
 // clean makes a directory's text fit to show: no control or formatting characters (which could
 // reorder what a terminal or a model sees), spaces collapsed, at most maxText characters.
 func clean(s string) string {
+	if fit(s) {
+		return s
+	}
 	var b strings.Builder
 	space, n := false, 0
 	for _, r := range s {
