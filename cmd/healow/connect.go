@@ -21,7 +21,7 @@ import (
 var connectHelp = &help{
 	name:     "connect",
 	synopsis: "connect a practice through its SMART on FHIR sign-in",
-	usage:    "healow connect (--name NAME --fhir-base-url URL | --code CODE [--name NAME]) [--no-browser] [--timeout DURATION]",
+	usage:    "healow connect (--name NAME --fhir-base-url URL | --code CODE [--name NAME]) [--no-browser]",
 	about: "It prints the sign-in URL on a line of its own and opens it in a browser. With a loopback " +
 		"HEALOW_REDIRECT_URI it catches the answer itself; otherwise paste the code, or the whole URL the " +
 		"browser was sent to. A running healow serve picks the practice up within a second. A practice's " +

@@ -38,8 +38,8 @@ var environment = []struct{ name, meaning string }{
 	{"HEALOW_ALLOWED_HOSTS", "hosts besides eClinicalWorks' own that may receive the client secret and tokens: " +
 		"host names or IP addresses, comma-separated, any port (healow sandbox prints the value for the sandbox)"},
 	{"HEALOW_TOKEN_STORE", "the metadata file (default ~/.healow-mcp/tokens.db)"},
-	{"HEALOW_DIRECTORY_URL", "the practice directory healow find and find_practice search (default healow's, " +
-		"https://connect4.healow.com/apps/api/v1/fhir/activated_clinical_endpoints); https only, kept a week beside the token store"},
+	{"HEALOW_DIRECTORY_URL", "the practice directory that healow find and find_practice search (default " +
+		"healow's own, on connect4.healow.com); https only, kept a week beside the token store"},
 	{"HEALOW_LOG_LEVEL", "debug, info (default), warn or error; logs go to stderr"},
 	{"HEALOW_RATE_LIMIT", "requests per minute per practice (default 250, eCW's)"},
 	{"HEALOW_REQUEST_TIMEOUT", "timeout of one FHIR request (default 30s)"},

@@ -20,7 +20,8 @@ var sandboxHelp = &help{
 	synopsis: "run the built-in eClinicalWorks stand-in: HTTPS, synthetic patients",
 	usage:    "healow sandbox --ca-file FILE [--addr HOST:PORT] [--token-ttl DURATION] [--fault CODE=FAULT]...",
 	about: "It prints each practice's code and FHIR base URL on stdout, and on stderr what to export so " +
-		"that healow trusts it (SSL_CERT_FILE) and sends it tokens (HEALOW_ALLOWED_HOSTS). It accepts the " +
+		"that healow trusts it (SSL_CERT_FILE), sends it tokens (HEALOW_ALLOWED_HOSTS) and finds its " +
+		"practices in its directory (HEALOW_DIRECTORY_URL). It accepts the " +
 		"app that HEALOW_CLIENT_ID, HEALOW_CLIENT_SECRET and HEALOW_REDIRECT_URI name, each defaulting to " +
 		"the sandbox's own, and runs until interrupted.",
 	example: "healow sandbox --ca-file /tmp/sandbox-ca.pem --fault AACJCD=rate-limited",

@@ -26,7 +26,8 @@ var serveHelp = &help{
 	example: `healow serve
 # Claude Desktop runs: "command": "/path/to/healow", "args": ["serve"], these variables in "env"`,
 	env: []string{"HEALOW_CLIENT_ID", "HEALOW_CLIENT_SECRET", "HEALOW_REDIRECT_URI", "HEALOW_CALLBACK_PORT", "HEALOW_ALLOWED_HOSTS",
-		"HEALOW_TOKEN_STORE", "HEALOW_LOG_LEVEL", "HEALOW_RATE_LIMIT", "HEALOW_REQUEST_TIMEOUT", "SSL_CERT_FILE"},
+		"HEALOW_TOKEN_STORE", "HEALOW_DIRECTORY_URL", "HEALOW_LOG_LEVEL", "HEALOW_RATE_LIMIT", "HEALOW_REQUEST_TIMEOUT",
+		"SSL_CERT_FILE"},
 }
 
 // runServe is what Claude Desktop starts: the MCP server on stdin/stdout. Logs go to stderr.
