@@ -118,7 +118,7 @@ func TestConnectByCode(t *testing.T) {
 	pasteR, pasteW := io.Pipe()
 	defer pasteW.Close()
 	var out, msg bytes.Buffer
-	err = connect(ctx, connectRun{conn: env.Connector, name: name, base: base, redirectURI: "https://app.example/callback",
+	err = connect(ctx, connectRun{conn: env.Connector, name: name, base: base,
 		timeout: 30 * time.Second, in: pasteR, out: &out, msg: &msg,
 		browse: func(u string) { go consentAndPaste(t, env, u, pasteW) }})
 	if err != nil || !strings.Contains(out.String(), `Connected "Sunrise Family Medicine"`) {
