@@ -76,8 +76,8 @@ func TestFindCommand(t *testing.T) {
 }
 
 // healow connect --code finds the base URL and the name in the directory; a six-letter code the
-// directory does not list, or any code while the directory cannot be read, is tried at healow's
-// documented address; any other code is refused, and so is one that is not a code at all.
+// directory does not list, or cannot be looked up in, is tried at healow's documented address;
+// any other code is refused, and so is one that is not a code at all.
 func TestConnectByCode(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, testenv.Options{})
