@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
-
-	"github.com/healow-mcp/healow-mcp/internal/quote"
 )
 
 // Config is a practice's parsed .well-known/smart-configuration.
@@ -45,9 +42,9 @@ type wireConfig struct {
 
 // ParseConfig parses a smart-configuration document and checks what this
 // client depends on: authorization and token endpoints present and absolute
-// https URLs without userinfo; S256 among code_challenge_methods_supported;
-// client_secret_basic among token_endpoint_auth_methods_supported when that
-// list is present. Errors name the field and the rule that failed.
+// https URLs without userinfo; S256 among code_challenge_methods_supported.
+// Errors name the field and the rule that failed. How this client authenticates
+// depends on whether it has a secret, so Client.CheckAuth checks that.
 func ParseConfig(raw []byte) (*Config, error) {
 	var w wireConfig
 	if err := json.Unmarshal(raw, &w); err != nil {
@@ -66,9 +63,6 @@ func ParseConfig(raw []byte) (*Config, error) {
 	}
 	if !slices.Contains(w.CodeChallengeMethods, "S256") {
 		return nil, errors.New("smart-configuration: code_challenge_methods_supported must include S256 (PKCE is required and plain is never used); this server does not look like a SMART App Launch 2 server")
-	}
-	if w.TokenEndpointAuthMethods != nil && !slices.Contains(w.TokenEndpointAuthMethods, "client_secret_basic") {
-		return nil, fmt.Errorf("smart-configuration: token_endpoint_auth_methods_supported %s does not include client_secret_basic, the only method this client uses", quote.Quote(strings.Join(w.TokenEndpointAuthMethods, " ")))
 	}
 	return &Config{
 		Issuer:                   w.Issuer,

@@ -72,9 +72,6 @@ func TestParseConfigRejects(t *testing.T) {
 			[]string{"code_challenge_methods_supported", "S256"}},
 		{"no PKCE methods", func(m map[string]any) { delete(m, "code_challenge_methods_supported") },
 			[]string{"code_challenge_methods_supported", "S256"}},
-		{"no client_secret_basic", func(m map[string]any) {
-			m["token_endpoint_auth_methods_supported"] = []string{"private_key_jwt"}
-		}, []string{"token_endpoint_auth_methods_supported", "client_secret_basic"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -104,5 +101,31 @@ func TestParseConfigAccepts(t *testing.T) {
 	}
 	if _, err := ParseConfig([]byte("<html>not json</html>")); err == nil || !strings.Contains(err.Error(), "not valid JSON") {
 		t.Errorf("non-JSON document: err = %v", err)
+	}
+}
+
+// A client with a secret needs client_secret_basic among the methods a practice lists; a public
+// client needs only client-public, whatever methods are listed (eClinicalWorks lists no "none").
+func TestCheckAuthFollowsTheClientsKind(t *testing.T) {
+	t.Parallel()
+	m := fixtureMap(t)
+	m["token_endpoint_auth_methods_supported"] = []string{"private_key_jwt"}
+	m["capabilities"] = []string{"launch-standalone", "client-public", "client-confidential-symmetric"}
+	cfg, err := ParseConfig(marshal(t, m))
+	if err != nil {
+		t.Fatalf("ParseConfig refused a document only a confidential client cannot use: %v", err)
+	}
+	confidential := &Client{ClientID: "app", ClientSecret: "hunter2"}
+	if err := confidential.CheckAuth(cfg); err == nil || !strings.Contains(err.Error(), "client_secret_basic") {
+		t.Fatalf("a client with a secret was let through without client_secret_basic: %v", err)
+	} else {
+		assertNoSecrets(t, err.Error(), "hunter2")
+	}
+	if err := (&Client{ClientID: "app"}).CheckAuth(cfg); err != nil {
+		t.Fatalf("a public client was refused by a practice that lists client-public: %v", err)
+	}
+	m["token_endpoint_auth_methods_supported"] = []string{"client_secret_basic"}
+	if cfg, _ = ParseConfig(marshal(t, m)); confidential.CheckAuth(cfg) != nil {
+		t.Fatal("a client with a secret was refused by a practice that lists client_secret_basic")
 	}
 }

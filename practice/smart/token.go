@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice/egress"
 )
 
@@ -137,11 +139,16 @@ func (c *Client) Public() bool { return c.ClientSecret == "" }
 var ErrSecretRequired = errors.New("this practice accepts only apps with a client secret")
 
 // CheckAuth reports whether the client can authenticate to the practice whose configuration is
-// cfg: always with a secret; without one only when cfg lists client-public. It is checked before
-// the patient signs in, so that a sign-in that cannot finish is never started.
+// cfg: with a secret, through client_secret_basic when cfg lists its methods; without one only
+// when cfg lists client-public (whatever methods it lists: eClinicalWorks lists client-public
+// but no "none"). It is checked before the patient signs in, so that a sign-in that cannot
+// finish is never started.
 func (c *Client) CheckAuth(cfg *Config) error {
 	if c.Public() && !cfg.Has("client-public") {
 		return fmt.Errorf("%w (its smart-configuration does not list client-public): set HEALOW_CLIENT_SECRET to the app's client secret from its registration with eClinicalWorks, then connect again", ErrSecretRequired)
+	}
+	if methods := cfg.TokenEndpointAuthMethods; !c.Public() && methods != nil && !slices.Contains(methods, "client_secret_basic") {
+		return fmt.Errorf("smart-configuration: token_endpoint_auth_methods_supported %s does not include client_secret_basic, the only method this client uses with a secret", quote.Quote(strings.Join(methods, " ")))
 	}
 	if c.ClientID == "" {
 		return errors.New("the client id is empty: set HEALOW_CLIENT_ID to the app's client id")
