@@ -28,6 +28,12 @@ func NewServer(reg *supervisor.Registry) *sdk.Server {
 // NewServerLoading returns an MCP server that answers initialize and lists its tools at once,
 // and whose tool calls wait for the registry l is handed (see Loading).
 func NewServerLoading(l *Loading) *sdk.Server {
+	s, _ := newServer(l)
+	return s
+}
+
+// newServer is NewServerLoading that also returns its tools, for tests that look inside.
+func newServer(l *Loading) (*sdk.Server, *tools) {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: version.String()},
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
@@ -48,7 +54,8 @@ func NewServerLoading(l *Loading) *sdk.Server {
 	t.addDocuments(s)
 	t.addBinary(s)
 	t.addSummary(s)
-	return s
+	t.addRecordSearch(s)
+	return s, t
 }
 
 type tools struct {
@@ -61,6 +68,7 @@ type tools struct {
 	handed  sync.Once
 	checks  argChecks                           // filled as tools are added, before any call
 	outputs map[reflect.Type]*jsonschema.Schema // output schemas by type, made once (outputSchema)
+	records recordIndexes                       // search_record's indexes, in memory only
 }
 
 func ptr[T any](v T) *T { return &v }

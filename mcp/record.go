@@ -1,0 +1,143 @@
+package mcp
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/healow-mcp/healow-mcp/mcp/recordindex"
+	"github.com/healow-mcp/healow-mcp/practice"
+)
+
+type recordIn struct {
+	Text      string   `json:"text" jsonschema:"words to find"`
+	Practices []string `json:"practices,omitempty"`
+	Rebuild   bool     `json:"rebuild,omitempty" jsonschema:"read the record again"`
+}
+
+type recordOut struct {
+	Matches  []recordMatch    `json:"matches" jsonschema:"best first; read them with the typed tools"`
+	More     int              `json:"more,omitempty" jsonschema:"matches left out"`
+	Coverage []recordCoverage `json:"coverage" jsonschema:"how much of each practice's record was searched"`
+}
+
+type recordMatch struct {
+	Type     string `json:"type"`
+	ID       string `json:"id"`
+	Date     string `json:"date,omitempty"`
+	Practice string `json:"practice"`
+	Snippet  string `json:"snippet"`
+}
+
+type recordCoverage struct {
+	Practice     string   `json:"practice"`
+	State        string   `json:"state" jsonschema:"complete, or building: the search covered part of the record"`
+	Read         string   `json:"read"`
+	Failed       []string `json:"failed,omitempty" jsonschema:"what could not be read"`
+	Unsearchable []string `json:"unsearchable,omitempty" jsonschema:"documents whose text was not searched"`
+}
+
+const (
+	maxRecordMatches = 20
+	// recordWait is how long a call waits for builds to finish before answering from what they
+	// have read: long enough for a small record, short of clients' timeouts.
+	recordWait = 20 * time.Second
+	maxRecordText = 200
+)
+
+func (t *tools) addRecordSearch(s *sdk.Server) {
+	addTool(t, s, &sdk.Tool{
+		Name:         "search_record",
+		Title:        "Search the whole record",
+		Description:  "Find words anywhere in the record, documents' text included, at every connected practice (or those named): pointers with snippets, best first.",
+		OutputSchema: schemaFor[recordOut](),
+		Annotations:  readOnly("Search the whole record"),
+	}, t.searchRecord)
+}
+
+func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in recordIn) (*sdk.CallToolResult, recordOut, error) {
+	text := strings.TrimSpace(in.Text)
+	if len(recordindex.Words(text)) == 0 || len(text) > maxRecordText {
+		return nil, recordOut{}, fmt.Errorf("text: give one to a few words to find (letters or digits, at most %d characters)", maxRecordText)
+	}
+	connected, err := t.reg.Actors(ctx)
+	if err != nil {
+		return nil, recordOut{}, explain(err)
+	}
+	actors, err := t.summaryActors(ctx, in.Practices)
+	if err != nil {
+		return nil, recordOut{}, err
+	}
+	builds := make([]*recordBuild, len(actors))
+	for i, a := range actors {
+		builds[i] = t.index(a, connected, in.Rebuild)
+	}
+	t.awaitBuilds(ctx, actors, builds)
+
+	out := recordOut{Matches: []recordMatch{}, Coverage: []recordCoverage{}}
+	var hits []recordindex.Hit
+	total := 0
+	for i, a := range actors {
+		h, n := builds[i].idx.Search(text, maxRecordMatches)
+		hits, total = append(hits, h...), total+n
+		out.Coverage = append(out.Coverage, builds[i].coverage(ctx, a))
+	}
+	// Scores of two practices' indexes compare: the same weights made both.
+	recordindex.Sort(hits)
+	for _, h := range hits[:min(len(hits), maxRecordMatches)] {
+		typ, id, _ := strings.Cut(h.Doc.Ref, "/")
+		out.Matches = append(out.Matches, recordMatch{Type: typ, ID: id, Date: h.Doc.Date, Practice: h.Doc.Practice, Snippet: h.Snippet})
+	}
+	out.More = total - len(out.Matches)
+	return nil, out, nil
+}
+
+// awaitBuilds waits for the builds to finish, or recordWait, telling progress as each ends.
+func (t *tools) awaitBuilds(ctx context.Context, actors []*practice.Actor, builds []*recordBuild) {
+	timer := t.clock.NewTimer(recordWait)
+	defer timer.Stop()
+	progressFrom(ctx).Expect(len(builds))
+	for i, b := range builds {
+		select {
+		case <-b.done:
+			progressFrom(ctx).Answered(actors[i], len(b.failed) == 0)
+		case <-timer.C():
+			return
+		case <-ctx.Done():
+			return
+		}
+	}
+}
+
+// coverage says how much of the record b has read.
+func (b *recordBuild) coverage(ctx context.Context, a *practice.Actor) recordCoverage {
+	name := a.ID()
+	if info, err := a.Info(ctx); err == nil {
+		name = info.Name
+	}
+	state := "building"
+	select {
+	case <-b.done:
+		state = "complete"
+	default:
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	c := recordCoverage{Practice: name, State: state,
+		Read: fmt.Sprintf("%d of %d kinds of record, %d documents' text; %d items indexed", b.kindsRead, len(recordKinds), b.docs, b.idx.Len())}
+	c.Failed = bounded(b.failed)
+	c.Unsearchable = bounded(b.unsearchable)
+	return c
+}
+
+// bounded keeps a list of notes short: the first few, then how many more.
+func bounded(list []string) []string {
+	const most = 10
+	if len(list) <= most {
+		return append([]string(nil), list...)
+	}
+	return append(append([]string(nil), list[:most]...), fmt.Sprintf("and %d more", len(list)-most))
+}

@@ -1,0 +1,128 @@
+package mcp_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/actor"
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
+	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/mcp"
+)
+
+type recordAnswer struct {
+	Matches  []struct{ Type, ID, Date, Practice, Snippet string }
+	More     int
+	Coverage []struct {
+		Practice, State, Read string
+		Failed, Unsearchable  []string
+	}
+}
+
+func (r recordAnswer) find(typ, practice, word string) bool {
+	for _, m := range r.Matches {
+		if m.Type == typ && m.Practice == practice && strings.Contains(strings.ToLower(m.Snippet), word) {
+			return true
+		}
+	}
+	return false
+}
+
+// A word written only inside a document's text is found, and pointed to by the document; so is
+// a problem's name, at the practice that records it. The PDF and the image are named as not
+// searched.
+func TestSearchRecordFindsDocumentTextAndResources(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{Clock: actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))})
+	cs := session(t, env)
+	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
+	connectThroughTools(t, env, cs, sunrise)
+	connectThroughTools(t, env, cs, lakeside)
+
+	var r recordAnswer
+	callOK(t, cs, "search_record", map[string]any{"text": "complaints"}, &r)
+	if len(r.Coverage) != 2 || r.Coverage[0].State != "complete" || r.Coverage[1].State != "complete" {
+		t.Fatalf("coverage %+v", r.Coverage)
+	}
+	for _, p := range []sandbox.Practice{sunrise, lakeside} {
+		if !r.find("DocumentReference", p.Name, "complaints") {
+			t.Errorf("the progress note's text at %s is not found: %+v", p.Name, r.Matches)
+		}
+	}
+	for _, m := range r.Matches {
+		if m.Type != "DocumentReference" {
+			t.Errorf("a word only in documents' text matched a %s: %+v", m.Type, m)
+		}
+	}
+	if u := strings.Join(r.Coverage[0].Unsearchable, " | "); !strings.Contains(u, "application/pdf") || !strings.Contains(u, "image/png") {
+		t.Errorf("unsearchable documents not named: %q", u)
+	}
+
+	callOK(t, cs, "search_record", map[string]any{"text": "asthma", "practices": []string{lakeside.Name}}, &r)
+	if !r.find("Condition", lakeside.Name, "asthma") {
+		t.Errorf("the Condition asthma is not found: %+v", r.Matches)
+	}
+	if len(r.Coverage) != 1 {
+		t.Errorf("coverage of practices not asked: %+v", r.Coverage)
+	}
+
+	// Words in HTML, C-CDA and RTF documents are found through their text, not their markup.
+	for _, word := range []string{"handout", "instructions", "ClinicalDocument", "fonttbl"} {
+		callOK(t, cs, "search_record", map[string]any{"text": word, "practices": []string{sunrise.Name}}, &r)
+		t.Logf("%s: %d matches", word, len(r.Matches))
+		if (word == "ClinicalDocument" || word == "fonttbl") && len(r.Matches) > 0 {
+			t.Errorf("markup %q matched: %+v", word, r.Matches)
+		}
+	}
+	callErr(t, cs, "search_record", map[string]any{"text": "  ,; "}, "text:")
+}
+
+// While a practice's record is still being read, an answer says it covers part of it; when the
+// practice is disconnected its index leaves memory.
+func TestSearchRecordWhileBuildingAndAfterDisconnect(t *testing.T) {
+	t.Parallel()
+	clock := actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))
+	env := testenv.Start(t, testenv.Options{Clock: clock})
+	s, held := mcp.NewServerIndexes(env.Tree.Registry)
+	cs := connect(t, s)
+	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
+	connectThroughTools(t, env, cs, sunrise)
+	lakesideID := connectThroughTools(t, env, cs, lakeside)
+
+	gate := make(chan struct{})
+	env.Sandbox.SetFaults(lakeside.Code, sandbox.Faults{Gate: gate})
+	before := clock.Timers()
+	answered := make(chan recordAnswer, 1)
+	go func() {
+		var r recordAnswer
+		callOK(t, cs, "search_record", map[string]any{"text": "asthma", "practices": []string{lakeside.Name}}, &r)
+		answered <- r
+	}()
+	// The call's wait and the held request's timeout are armed; the wait ends first.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if err := clock.WaitTimers(ctx, before+2); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(20 * time.Second)
+	r := <-answered
+	if len(r.Coverage) != 1 || r.Coverage[0].State != "building" || !strings.HasPrefix(r.Coverage[0].Read, "0 of ") {
+		t.Fatalf("coverage while the practice holds every request: %+v", r.Coverage)
+	}
+	close(gate)
+	env.Sandbox.SetFaults(lakeside.Code, sandbox.Faults{})
+
+	callOK(t, cs, "search_record", map[string]any{"text": "complaints", "practices": []string{sunrise.Name}}, &r)
+	if held() != 2 {
+		t.Fatalf("%d indexes held, want 2", held())
+	}
+	if _, err := env.Tree.Registry.Disconnect(context.Background(), lakesideID); err != nil {
+		t.Fatal(err)
+	}
+	callOK(t, cs, "search_record", map[string]any{"text": "complaints"}, &r)
+	if held() != 1 || len(r.Coverage) != 1 || r.Coverage[0].Practice != sunrise.Name {
+		t.Fatalf("after disconnecting %s: %d indexes held, coverage %+v", lakeside.Name, held(), r.Coverage)
+	}
+}
