@@ -44,7 +44,7 @@ const (
 	maxRecordMatches = 20
 	// recordWait is how long a call waits for builds to finish before answering from what they
 	// have read: long enough for a small record, short of clients' timeouts.
-	recordWait = 20 * time.Second
+	recordWait    = 20 * time.Second
 	maxRecordText = 200
 )
 
@@ -52,7 +52,7 @@ func (t *tools) addRecordSearch(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:         "search_record",
 		Title:        "Search the whole record",
-		Description:  "Find words anywhere in the record, documents' text included, at every connected practice (or those named): pointers with snippets, best first.",
+		Description:  "Find words anywhere in the record, documents' text included, at every connected practice (or those named): pointers with snippets.",
 		OutputSchema: schemaFor[recordOut](),
 		Annotations:  readOnly("Search the whole record"),
 	}, t.searchRecord)

@@ -154,6 +154,7 @@ func (t *tools) buildKind(ctx context.Context, a *practice.Actor, b *recordBuild
 			return docs, explain(err)
 		}
 		p, err := readPage(ctx, resp.Body)
+		resp.Release() // the page is cleaned into p: the answer's memory budget goes back now
 		if err != nil {
 			return docs, err
 		}
@@ -197,6 +198,7 @@ func (t *tools) buildDoc(ctx context.Context, a *practice.Actor, b *recordBuild,
 	var bin binary
 	if err == nil {
 		bin, err = decodeBinary(resp.ContentType, resp.Body, recordDocSize)
+		defer resp.Release()
 	}
 	text := ""
 	if err == nil {
