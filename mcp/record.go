@@ -95,39 +95,49 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	return nil, out, nil
 }
 
-// awaitBuilds waits for the builds to finish, or recordWait, telling progress as each ends.
+// awaitBuilds waits for the builds to finish, or recordWait, telling progress as they read.
 func (t *tools) awaitBuilds(ctx context.Context, actors []*practice.Actor, builds []*recordBuild) {
 	timer := t.clock.NewTimer(recordWait)
 	defer timer.Stop()
-	progressFrom(ctx).Expect(len(builds))
+	p := progressFrom(ctx)
+	p.Expect(len(builds))
 	for i, b := range builds {
-		select {
-		case <-b.done:
-			progressFrom(ctx).Answered(actors[i], len(b.failed) == 0)
-		case <-timer.C():
-			return
-		case <-ctx.Done():
-			return
+		name := practiceName(ctx, actors[i])
+		for waiting := true; waiting; {
+			select {
+			case <-b.done:
+				p.Answered(actors[i], len(b.failed) == 0)
+				waiting = false
+			case <-b.changed:
+				p.Step(fmt.Sprintf("%s: read %s", name, b.read()))
+			case <-timer.C():
+				return
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }
 
+// practiceName is how answers call a's practice: its name, else its id.
+func practiceName(ctx context.Context, a *practice.Actor) string {
+	if info, err := a.Info(ctx); err == nil && info.Name != "" {
+		return info.Name
+	}
+	return a.ID()
+}
+
 // coverage says how much of the record b has read.
 func (b *recordBuild) coverage(ctx context.Context, a *practice.Actor) recordCoverage {
-	name := a.ID()
-	if info, err := a.Info(ctx); err == nil {
-		name = info.Name
-	}
 	state := "building"
 	select {
 	case <-b.done:
 		state = "complete"
 	default:
 	}
+	c := recordCoverage{Practice: practiceName(ctx, a), State: state, Read: b.read()}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	c := recordCoverage{Practice: name, State: state,
-		Read: fmt.Sprintf("%d of %d kinds of record, %d documents' text; %d items indexed", b.kindsRead, len(recordKinds), b.docs, b.idx.Len())}
 	c.Failed = bounded(b.failed)
 	c.Unsearchable = bounded(b.unsearchable)
 	return c

@@ -126,3 +126,37 @@ func TestSearchRecordWhileBuildingAndAfterDisconnect(t *testing.T) {
 		t.Fatalf("after disconnecting %s: %d indexes held, coverage %+v", lakeside.Name, held(), r.Coverage)
 	}
 }
+
+// A call that waits for a build tells, as it reads, how far it has come: counts and the
+// practice's name, no word of the record.
+func TestSearchRecordReportsProgress(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{Clock: actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))})
+	sunrise := env.Sandbox.Practices()[0]
+	env.Connect(t, sunrise)
+	if err := env.Tree.Registry.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	cs, notes := progressSession(t, env, nil)
+	r := <-callAsync(cs, "search_record", map[string]any{"text": "complaints"}, "tok")
+	succeeded(t, r)
+	// Notifications come before the result; a slow client sees fewer, the last always.
+	var said []string
+	for !strings.Contains(strings.Join(said, "\n"), "practices done") {
+		said = append(said, next(t, notes).Message)
+	}
+	all := strings.Join(said, "\n")
+	// Steps between may be coalesced into the last by a busy sender, so only their form is checked.
+	t.Logf("progress:\n%s", all)
+	for _, m := range said {
+		if strings.Contains(m, ": read ") && !strings.Contains(m, " of 14 kinds of record, ") {
+			t.Errorf("step %q does not count what was read", m)
+		}
+	}
+	if !strings.Contains(all, "answered (1 of 1 practices done)") {
+		t.Errorf("progress:\n%s", all)
+	}
+	if strings.Contains(strings.ToLower(all), "complaints") || strings.Contains(all, sunrise.PatientName) {
+		t.Errorf("progress tells the record:\n%s", all)
+	}
+}

@@ -44,6 +44,7 @@ type recordBuild struct {
 	started time.Time
 	cancel  context.CancelFunc
 	done    chan struct{} // closed when the build ends
+	changed chan struct{} // buffer of one: a kind of record or a document was read
 
 	mu           sync.Mutex
 	kindsRead    int
@@ -73,7 +74,7 @@ func (t *tools) index(a *practice.Actor, connected []*practice.Actor, rebuild bo
 	}
 	// The build outlives the call that started it; the audit trail names the tool it serves.
 	ctx, cancel := context.WithCancel(context.WithValue(context.Background(), toolKey{}, "search_record"))
-	b = &recordBuild{idx: recordindex.New(), started: now, cancel: cancel, done: make(chan struct{})}
+	b = &recordBuild{idx: recordindex.New(), started: now, cancel: cancel, done: make(chan struct{}), changed: make(chan struct{}, 1)}
 	r.by[a] = b
 	go func() {
 		defer close(b.done)
@@ -124,6 +125,7 @@ func (t *tools) build(ctx context.Context, a *practice.Actor, b *recordBuild) {
 		b.mu.Lock()
 		b.kindsRead++
 		b.mu.Unlock()
+		b.tell()
 	}
 	for i, d := range docs {
 		if ctx.Err() != nil {
@@ -216,6 +218,22 @@ func (t *tools) buildDoc(ctx context.Context, a *practice.Actor, b *recordBuild,
 	b.mu.Lock()
 	b.docs++
 	b.mu.Unlock()
+	b.tell()
+}
+
+// tell wakes a call waiting on the build, to report how far it has come; it never blocks.
+func (b *recordBuild) tell() {
+	select {
+	case b.changed <- struct{}{}:
+	default:
+	}
+}
+
+// read says how far the build has come, in counts: no word of the record.
+func (b *recordBuild) read() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return fmt.Sprintf("%d of %d kinds of record, %d documents' text; %d items indexed", b.kindsRead, len(recordKinds), b.docs, b.idx.Len())
 }
 
 // pace waits its turn: the first recordBurst reads at once, then one every recordPace.
