@@ -66,7 +66,7 @@ func (t *tools) index(a *practice.Actor, connected []*practice.Actor, rebuild bo
 	r.dropLocked(connected)
 	b := r.by[a]
 	now := t.clock.Now()
-	if b != nil && !rebuild && now.Sub(b.started) < recordMaxAge {
+	if b != nil && !rebuild && now.Sub(b.started) < recordMaxAge && !b.empty() {
 		return b
 	}
 	if b != nil {
@@ -219,6 +219,19 @@ func (t *tools) buildDoc(ctx context.Context, a *practice.Actor, b *recordBuild,
 	b.docs++
 	b.mu.Unlock()
 	b.tell()
+}
+
+// empty says the build ended having read nothing, the practice refusing: the next call tries
+// again (once the patient has reconnected, say) rather than answer from nothing for a day.
+func (b *recordBuild) empty() bool {
+	select {
+	case <-b.done:
+	default:
+		return false
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.failed) > 0 && b.idx.Len() == 0
 }
 
 // tell wakes a call waiting on the build, to report how far it has come; it never blocks.
