@@ -182,6 +182,9 @@ func TestDemoRuns(t *testing.T) {
 		"patient_summary (every practice, one call,",
 		"Lakeside Internal Medicine: answered",
 		"Sunrise Family Medicine: answered",
+		// A word only in the progress notes' text, found at both practices.
+		`search_record "complaints": 2 matches`,
+		"Lakeside Internal Medicine: complete (14 of 14 kinds of record",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out.String())

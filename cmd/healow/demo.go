@@ -169,7 +169,10 @@ func demo(ctx context.Context, out io.Writer) error {
 			return err
 		}
 	}
-	return d.summary()
+	if err := d.summary(); err != nil {
+		return err
+	}
+	return d.recordSearch("complaints")
 }
 
 type demoClient struct {
