@@ -89,7 +89,8 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	recordindex.Sort(hits)
 	for _, h := range hits[:min(len(hits), maxRecordMatches)] {
 		typ, id, _ := strings.Cut(h.Doc.Ref, "/")
-		out.Matches = append(out.Matches, recordMatch{Type: typ, ID: id, Date: h.Doc.Date, Practice: h.Doc.Practice, Snippet: h.Snippet})
+		// What a practice sent is quoted with a bound, as everywhere else.
+		out.Matches = append(out.Matches, recordMatch{Type: cutText(typ, 64), ID: cutText(id, 64), Date: h.Doc.Date, Practice: h.Doc.Practice, Snippet: h.Snippet})
 	}
 	out.More = total - len(out.Matches)
 	return nil, out, nil
