@@ -57,8 +57,7 @@ const (
 
 func (t *tools) addSummary(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "patient_summary",
-		Title: "Summarise the patient's record",
+		Name: "patient_summary",
 		Description: "The patient's record at every connected practice (or those named) in one call: demographics, active problems " +
 			"and medications, allergies, immunizations, latest vital signs and latest lab results (two years), each fact with its practices.",
 		OutputSchema: schemaFor[summaryOut](),

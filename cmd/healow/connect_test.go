@@ -173,7 +173,7 @@ func TestDemoRuns(t *testing.T) {
 	if err := demo(context.Background(), &out); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fhir_search", "whoami \"Sunrise Family Medicine\"",
+	for _, want := range []string{"fhir_search                Raw FHIR search", "whoami \"Sunrise Family Medicine\"",
 		"find_practice \"sunrise anytown\": 2 found", "Sunrise Family Medicine, 100 Example Parkway, Suite 200, Anytown, IL 62701: code FEIGCD, https://127.0.0.1:", "next page", "complete_oauth → practice pr_",
 		// A row as the model reads it, the latest cholesterol asked for by name, and the summary.
 		`"test":"Glucose [Mass/volume] in Serum or Plasma","code":"http://loinc.org|2345-7","value":"130 mg/dL","flag":"H"`,

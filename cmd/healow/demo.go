@@ -91,7 +91,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	for _, t := range tools.Tools {
-		fmt.Fprintf(out, "  %-26s %s\n", t.Name, t.Title)
+		fmt.Fprintf(out, "  %-26s %s\n", t.Name, displayName(t))
 	}
 
 	if _, err := d.find("sunrise anytown"); err != nil {
@@ -437,4 +437,16 @@ func cut(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// displayName is what a client shows for a tool, as MCP orders it: its title, else its
+// annotations' title, else its name.
+func displayName(t *sdk.Tool) string {
+	switch {
+	case t.Title != "":
+		return t.Title
+	case t.Annotations != nil && t.Annotations.Title != "":
+		return t.Annotations.Title
+	}
+	return t.Name
 }
