@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"image/color"
 	"math"
+	"slices"
 	"time"
 
 	"gonum.org/v1/plot"
@@ -71,11 +72,26 @@ func Draw(c Chart) ([]byte, int, error) {
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
 	p.Add(plotter.NewGrid())
+	// Room around the points, so none sits on an axis, and above them for the legend, which
+	// gonum draws over the data.
+	x0, x1 := float64(first.Unix()), float64(last.Unix())
+	pad := max((x1-x0)*0.04, 15*24*3600)
+	p.X.Min, p.X.Max = x0-pad, x1+pad
+	y0, y1 := valueSpan(c)
+	if y1 == y0 {
+		y0, y1 = y0-1, y1+1
+	}
+	h := y1 - y0
+	legendLines := float64(len(c.Series))
+	if shown := practicesShown(c); len(shown) > 1 {
+		legendLines += float64(len(shown))
+	}
+	p.Y.Min, p.Y.Max = y0-h*0.08, y1+h*(0.08+0.09*legendLines)
 	drawn := 0
 	for i, s := range c.Series {
 		col := colors[i%len(colors)]
 		if s.Low != nil || s.High != nil {
-			if band := rangeBand(s, first, last, col); band != nil {
+			if band := rangeBand(s, p.X.Min, p.X.Max, p.Y.Min, p.Y.Max, col); band != nil {
 				p.Add(band)
 			}
 		}
@@ -109,28 +125,14 @@ func Draw(c Chart) ([]byte, int, error) {
 			drawn += len(at)
 		}
 	}
-	if len(c.Practices) > 1 {
-		for pr, name := range c.Practices {
+	if shown := practicesShown(c); len(shown) > 1 {
+		for _, pr := range shown {
+			name := c.Practices[pr]
 			sc, _ := plotter.NewScatter(plotter.XYs{})
 			sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{90}, Radius: vg.Points(3.5), Shape: glyphs[pr%len(glyphs)]}
 			p.Legend.Add(name, sc)
 		}
 	}
-	// Room around the points, so none sits on an axis, and above them for the legend, which
-	// gonum draws over the data.
-	x0, x1 := float64(first.Unix()), float64(last.Unix())
-	pad := max((x1-x0)*0.04, 15*24*3600)
-	p.X.Min, p.X.Max = x0-pad, x1+pad
-	y0, y1 := valueSpan(c)
-	if y1 == y0 {
-		y0, y1 = y0-1, y1+1
-	}
-	h := y1 - y0
-	legendLines := float64(len(c.Series))
-	if len(c.Practices) > 1 {
-		legendLines += float64(len(c.Practices))
-	}
-	p.Y.Min, p.Y.Max = y0-h*0.08, y1+h*(0.08+0.09*legendLines)
 	canvas := vgimg.NewWith(vgimg.UseWH(Width*vg.Inch/dpi, Height*vg.Inch/dpi), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.New(canvas))
 	var b bytes.Buffer
@@ -155,6 +157,20 @@ func span(c Chart) (first, last time.Time) {
 	return first, last
 }
 
+// practicesShown are the practices with a point on the chart, for the legend.
+func practicesShown(c Chart) []int {
+	var shown []int
+	for pr := range c.Practices {
+		for _, s := range c.Series {
+			if slices.ContainsFunc(s.Points, func(p Point) bool { return p.Practice == pr }) {
+				shown = append(shown, pr)
+				break
+			}
+		}
+	}
+	return shown
+}
+
 // valueSpan is the lowest and highest value charted, reference ranges included.
 func valueSpan(c Chart) (lo, hi float64) {
 	lo, hi = math.Inf(1), math.Inf(-1)
@@ -162,23 +178,19 @@ func valueSpan(c Chart) (lo, hi float64) {
 		for _, pt := range s.Points {
 			lo, hi = min(lo, pt.Value), max(hi, pt.Value)
 		}
-		if s.Low != nil {
-			lo = min(lo, *s.Low)
-		}
-		if s.High != nil {
-			hi = max(hi, *s.High)
+		for _, b := range []*float64{s.Low, s.High} {
+			if b != nil {
+				lo, hi = min(lo, *b), max(hi, *b)
+			}
 		}
 	}
 	return lo, hi
 }
 
-// rangeBand is a series' reference range as a pale band across the chart; an open side ends at
-// the series' own lowest or highest value, so the band does not stretch the axis.
-func rangeBand(s Series, first, last time.Time, col color.RGBA) *plotter.Polygon {
-	lo, hi := s.Points[0].Value, s.Points[0].Value
-	for _, pt := range s.Points {
-		lo, hi = min(lo, pt.Value), max(hi, pt.Value)
-	}
+// rangeBand is a series' reference range as a pale band across the chart; an open side (LDL's
+// range has no lower bound) runs to the axis' end.
+func rangeBand(s Series, x0, x1, y0, y1 float64, col color.RGBA) *plotter.Polygon {
+	lo, hi := y0, y1
 	if s.Low != nil {
 		lo = *s.Low
 	}
@@ -188,8 +200,6 @@ func rangeBand(s Series, first, last time.Time, col color.RGBA) *plotter.Polygon
 	if hi <= lo {
 		return nil
 	}
-	pad := max(last.Sub(first)/25, 15*24*time.Hour)
-	x0, x1 := float64(first.Add(-pad).Unix()), float64(last.Add(pad).Unix())
 	band, err := plotter.NewPolygon(plotter.XYs{{X: x0, Y: lo}, {X: x1, Y: lo}, {X: x1, Y: hi}, {X: x0, Y: hi}})
 	if err != nil {
 		return nil
