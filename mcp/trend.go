@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -113,7 +115,9 @@ func (t *tools) trend(ctx context.Context, _ *sdk.CallToolRequest, in trendIn) (
 	if len(c.Series) == 1 {
 		c.Title = c.Series[0].Name
 	}
-	c.Title = strings.ToUpper(c.Title[:1]) + c.Title[1:]
+	if r, n := utf8.DecodeRuneInString(c.Title); r != utf8.RuneError {
+		c.Title = string(unicode.ToUpper(r)) + c.Title[n:]
+	}
 	png, drawn, err := chart.Draw(c)
 	if err != nil {
 		return nil, trendOut{}, err
@@ -459,10 +463,20 @@ func trendChart(out *trendOut, reads []trendRead) chart.Chart {
 			unit, n = s.Unit, perUnit[s.Unit]
 		}
 	}
+	// The practices with a point on the chart, in the order they were asked: the first is
+	// marked with a filled circle, the plainest shape.
 	c := chart.Chart{Unit: unit}
+	marked := map[string]bool{}
+	for _, s := range out.Series {
+		for _, r := range s.Rows {
+			if s.Unit == unit {
+				marked[r.From[0]] = true
+			}
+		}
+	}
 	index := map[string]int{}
 	for _, r := range reads {
-		if r.fatal == nil {
+		if r.fatal == nil && marked[r.name] {
 			index[r.name] = len(c.Practices)
 			c.Practices = append(c.Practices, r.name)
 		}
