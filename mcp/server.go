@@ -48,6 +48,7 @@ func NewServerLoading(l *Loading) *sdk.Server {
 	t.addDocuments(s)
 	t.addBinary(s)
 	t.addSummary(s)
+	t.addTrend(s)
 	return s
 }
 
