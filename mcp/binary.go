@@ -35,8 +35,7 @@ type binaryIn struct {
 
 func (t *tools) addBinary(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "get_binary",
-		Title: "Document content",
+		Name: "get_binary",
 		Description: fmt.Sprintf("A document's content (a Binary) by id or url: text %d KiB at a time, ", (MaxResultBytes-headRoom)>>10) +
 			fmt.Sprintf("images as images, PDFs as resources (over %d MiB: type and size only).", MaxBinaryBytes>>20),
 		Annotations: readOnly("Document content"),

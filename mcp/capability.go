@@ -34,7 +34,6 @@ type capabilityEntity struct {
 func (t *tools) addCapability(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:         "get_capability_statement",
-		Title:        "FHIR server capabilities",
 		Description:  "What a practice's FHIR server offers: per resource type its interactions, search parameters and _includes.",
 		OutputSchema: schemaFor[capabilityOut](),
 		Annotations:  readOnly("FHIR server capabilities"),

@@ -43,15 +43,13 @@ const completeWait = 45 * time.Second
 
 func (t *tools) addConnect(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "connect_practice",
-		Title: "Connect a practice",
+		Name: "connect_practice",
 		Description: "Starts a practice's SMART sign-in: returns authorize_url for the user to open and next, what to do then. " +
 			"A known name reconnects.",
 		Annotations: writes("Connect a practice", false),
 	}, t.connect)
 	addTool(t, s, &sdk.Tool{
-		Name:  "complete_oauth",
-		Title: "Finish connecting",
+		Name: "complete_oauth",
 		Description: "Finishes connect_practice: trades the code for tokens, kept in the OS keychain; with only state, waits up to " +
 			"45 s for the sign-in healow receives itself. Returns the practice and patient id, or status waiting.",
 		Annotations: writes("Finish connecting", false),

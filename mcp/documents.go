@@ -59,7 +59,6 @@ func (t *tools) addDocuments(s *sdk.Server) {
 	})
 	addTool(t, s, &sdk.Tool{
 		Name:         "get_document_reference",
-		Title:        "Document",
 		Description:  "A document (DocumentReference) by id, and how to read each attachment, e.g. a binary_id for get_binary." + readHelp,
 		OutputSchema: schemaFor[documentOut](),
 		Annotations:  readOnly("Document"),

@@ -53,13 +53,11 @@ func (v *SearchValues) UnmarshalJSON(b []byte) error {
 func (t *tools) addFHIR(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:        "fhir_get",
-		Title:       "Raw FHIR read",
 		Description: "Any FHIR R4 resource by type and id, raw, narrative removed. Prefer a typed tool; get_binary for a Binary's content.",
 		Annotations: readOnly("Raw FHIR read"),
 	}, t.get)
 	addTool(t, s, &sdk.Tool{
-		Name:  "fhir_search",
-		Title: "Raw FHIR search",
+		Name: "fhir_search",
 		Description: "Searches any FHIR R4 resource type, raw (a Bundle); records of patient data are limited to the patient's. " +
 			"Prefer a typed tool. category takes system|code here.",
 		InputSchema: schemaFor[searchIn](),

@@ -25,7 +25,6 @@ type findOut struct {
 func (t *tools) addFind(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:        "find_practice",
-		Title:       "Find a practice",
 		Description: "Finds a practice's fhir_base_url, for connect_practice, in eClinicalWorks' directory.",
 		Annotations: readOnly("Find a practice"),
 	}, t.find)

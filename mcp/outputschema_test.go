@@ -111,6 +111,7 @@ func TestResultsFitTheirOutputSchemas(t *testing.T) {
 		"get_practitioner":       {"id": pr[1]},
 		"connect_practice":       {"name": "again", "fhir_base_url": p.BaseURL},
 		"find_practice":          {"query": "sunrise"},
+		"lab_trend":              {"name": "ldl"},
 		"search_record":          {"text": "note"},
 		"disconnect_practice":    {"practice": "nobody"}, // an error: its success is the last call below
 	}

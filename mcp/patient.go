@@ -25,8 +25,7 @@ type coverageIn struct{ paging }
 
 func (t *tools) addPatient(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "get_patient",
-		Title: "Patient demographics",
+		Name: "get_patient",
 		Description: "The patient's demographics: name, birth date, gender, address, phone, identifiers (MRN), " +
 			"primary care provider." + readHelp,
 		OutputSchema: outputSchema[resourceOut](t),
@@ -34,7 +33,6 @@ func (t *tools) addPatient(s *sdk.Server) {
 	}, t.getPatient)
 	addTool(t, s, &sdk.Tool{
 		Name:         "get_practitioner",
-		Title:        "Clinician",
 		Description:  "A clinician (Practitioner) by id: name, credentials, NPI, phone." + readHelp,
 		OutputSchema: outputSchema[resourceOut](t),
 		Annotations:  readOnly("Clinician"),

@@ -43,13 +43,11 @@ type whoamiIn struct {
 func (t *tools) addPractices(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:        "list_practices",
-		Title:       "Connected practices",
 		Description: "The connected practices: name, id, FHIR base URL, patient id, scopes, token expiry, state.",
 		Annotations: readOnly("Connected practices"),
 	}, t.list)
 	addTool(t, s, &sdk.Tool{
 		Name:        "whoami",
-		Title:       "Who is connected",
 		Description: "Which patient a practice authorized, the scopes granted and when the access token expires.",
 		Annotations: readOnly("Who is connected"),
 	}, t.whoami)

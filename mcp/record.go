@@ -51,7 +51,6 @@ const (
 func (t *tools) addRecordSearch(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
 		Name:         "search_record",
-		Title:        "Search the whole record",
 		Description:  "Find words anywhere in the record, documents' text included, at every connected practice (or those named): pointers with snippets.",
 		OutputSchema: schemaFor[recordOut](),
 		Annotations:  readOnly("Search the whole record"),

@@ -39,7 +39,6 @@ type searchTool[In pager] struct {
 func addSearch[In pager](t *tools, s *sdk.Server, st searchTool[In]) {
 	addTool(t, s, &sdk.Tool{
 		Name:         st.name,
-		Title:        st.title,
 		Description:  st.description + searchHelp,
 		InputSchema:  schemaFor[In](),
 		OutputSchema: outputSchema[pageOut](t),

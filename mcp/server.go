@@ -54,6 +54,7 @@ func newServer(l *Loading) (*sdk.Server, *tools) {
 	t.addDocuments(s)
 	t.addBinary(s)
 	t.addSummary(s)
+	t.addTrend(s)
 	t.addRecordSearch(s)
 	return s, t
 }

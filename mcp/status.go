@@ -79,8 +79,7 @@ type disconnectOut struct {
 
 func (t *tools) addStatus(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "practice_status",
-		Title: "Practice health",
+		Name: "practice_status",
 		Description: "Why a practice fails or is slow: state (rate-limited or circuit open until when, needs-reconnect...), " +
 			"advice for the user, latency, limits, last error, refresh token expiry.",
 		OutputSchema: schemaFor[statusOut](),
@@ -88,7 +87,6 @@ func (t *tools) addStatus(s *sdk.Server) {
 	}, t.status)
 	addTool(t, s, &sdk.Tool{
 		Name:        "disconnect_practice",
-		Title:       "Disconnect a practice",
 		Description: "Disconnects a practice for good: revokes the grant where it can, deletes its tokens. Only when the user asks.",
 		Annotations: &sdk.ToolAnnotations{Title: "Disconnect a practice", ReadOnlyHint: false, IdempotentHint: true, DestructiveHint: ptr(true), OpenWorldHint: ptr(true)},
 	}, t.disconnect)

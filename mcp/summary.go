@@ -57,8 +57,7 @@ const (
 
 func (t *tools) addSummary(s *sdk.Server) {
 	addTool(t, s, &sdk.Tool{
-		Name:  "patient_summary",
-		Title: "Summarise the patient's record",
+		Name: "patient_summary",
 		Description: "The patient's record at every connected practice (or those named) in one call: demographics, active problems " +
 			"and medications, allergies, immunizations, latest vital signs and latest lab results (two years), each fact with its practices.",
 		OutputSchema: schemaFor[summaryOut](),
@@ -210,17 +209,26 @@ func (t *tools) summary(ctx context.Context, _ *sdk.CallToolRequest, in summaryI
 	}
 	now := t.clock.Now()
 	reads := make([]practiceRead, len(actors))
+	eachPractice(ctx, actors, func(i int, a *practice.Actor) bool {
+		reads[i] = t.readForSummary(ctx, a, now)
+		return reads[i].fatal == nil
+	})
+	out := mergeSummary(reads)
+	return nil, out, nil
+}
+
+// eachPractice asks every practice at once, telling progress as each answers: a call over
+// several practices waits for the slowest, not their sum. read says whether the practice
+// answered.
+func eachPractice(ctx context.Context, actors []*practice.Actor, read func(i int, a *practice.Actor) bool) {
 	progressFrom(ctx).Expect(len(actors))
 	var wg sync.WaitGroup
 	for i, a := range actors {
 		wg.Go(func() {
-			reads[i] = t.readForSummary(ctx, a, now)
-			progressFrom(ctx).Answered(a, reads[i].fatal == nil)
+			progressFrom(ctx).Answered(a, read(i, a))
 		})
 	}
 	wg.Wait()
-	out := mergeSummary(reads)
-	return nil, out, nil
 }
 
 // summaryActors finds the practices named, or every connected one.

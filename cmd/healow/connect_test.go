@@ -3,9 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"image"
+	_ "image/png"
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -170,10 +174,21 @@ func cmp(d, def time.Duration) time.Duration {
 func TestDemoRuns(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	if err := demo(context.Background(), &out); err != nil {
+	dir := t.TempDir()
+	if err := demo(context.Background(), &out, dir); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"fhir_search", "whoami \"Sunrise Family Medicine\"",
+	// The LDL chart is a file, where the demo said.
+	chart := filepath.Join(dir, "ldl-trend.png")
+	f, err := os.Open(chart)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, format, err := image.Decode(f); err != nil || format != "png" {
+		t.Fatalf("%s is not a PNG (%s): %v", chart, format, err)
+	}
+	for _, want := range []string{"fhir_search                Raw FHIR search", "whoami \"Sunrise Family Medicine\"",
 		"find_practice \"sunrise anytown\": 2 found", "Sunrise Family Medicine, 100 Example Parkway, Suite 200, Anytown, IL 62701: code FEIGCD, https://127.0.0.1:", "next page", "complete_oauth → practice pr_",
 		// A row as the model reads it, the latest cholesterol asked for by name, and the summary.
 		`"test":"Glucose [Mass/volume] in Serum or Plasma","code":"http://loinc.org|2345-7","value":"130 mg/dL","flag":"H"`,
@@ -182,6 +197,7 @@ func TestDemoRuns(t *testing.T) {
 		"patient_summary (every practice, one call,",
 		"Lakeside Internal Medicine: answered",
 		"Sunrise Family Medicine: answered",
+		"lab_trend ldl: 4 points charted", "chart: " + chart,
 		// A word only in the progress notes' text, found at both practices.
 		`search_record "complaints": 2 matches`,
 		"Lakeside Internal Medicine: complete (14 of 14 kinds of record",

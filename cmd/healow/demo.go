@@ -40,10 +40,12 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return demo(ctx, os.Stdout)
+	return demo(ctx, os.Stdout, "")
 }
 
-func demo(ctx context.Context, out io.Writer) error {
+// demo runs the tools against the sandbox and prints what they answer; the LDL chart is written
+// to a file in chartDir, or in a new temporary directory when it is "".
+func demo(ctx context.Context, out io.Writer, chartDir string) error {
 	sb, err := sandbox.Start(sandbox.Options{})
 	if err != nil {
 		return err
@@ -91,7 +93,7 @@ func demo(ctx context.Context, out io.Writer) error {
 		return err
 	}
 	for _, t := range tools.Tools {
-		fmt.Fprintf(out, "  %-26s %s\n", t.Name, t.Title)
+		fmt.Fprintf(out, "  %-26s %s\n", t.Name, displayName(t))
 	}
 
 	if _, err := d.find("sunrise anytown"); err != nil {
@@ -170,6 +172,9 @@ func demo(ctx context.Context, out io.Writer) error {
 		}
 	}
 	if err := d.summary(); err != nil {
+		return err
+	}
+	if err := d.trend(chartDir); err != nil {
 		return err
 	}
 	return d.recordSearch("complaints")
@@ -324,6 +329,51 @@ func (d *demoClient) summary() error {
 	return nil
 }
 
+// trend asks for the LDL results across practices, as a model asked "is my LDL getting better?"
+// would, and writes the chart the user would see to a file, since a terminal shows no image.
+func (d *demoClient) trend(dir string) error {
+	res, err := d.cs.CallTool(d.ctx, &sdk.CallToolParams{Name: "lab_trend", Arguments: map[string]any{"name": "ldl"}})
+	if err != nil || res.IsError || len(res.Content) != 2 {
+		return fmt.Errorf("lab_trend: %v %v", err, res)
+	}
+	var tr struct {
+		Series []struct {
+			Test, Unit string
+			Rows       []struct {
+				Date  string
+				Value float64
+			}
+		}
+		Charted int
+	}
+	if err := json.Unmarshal([]byte(res.Content[0].(*sdk.TextContent).Text), &tr); err != nil {
+		return fmt.Errorf("lab_trend: %w", err)
+	}
+	png, ok := res.Content[1].(*sdk.ImageContent)
+	if !ok {
+		return fmt.Errorf("lab_trend: no chart")
+	}
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "healow-demo-"); err != nil {
+			return err
+		}
+	}
+	file := filepath.Join(dir, "ldl-trend.png")
+	if err := os.WriteFile(file, png.Data, 0o600); err != nil {
+		return err
+	}
+	fmt.Fprintf(d.out, "\nlab_trend ldl: %d points charted\n", tr.Charted)
+	for _, s := range tr.Series {
+		var vals []string
+		for _, r := range s.Rows {
+			vals = append(vals, fmt.Sprintf("%s %g", r.Date, r.Value))
+		}
+		fmt.Fprintf(d.out, "  %s (%s): %s\n", s.Test, s.Unit, strings.Join(vals, ", "))
+	}
+	fmt.Fprintf(d.out, "  chart: %s\n", file)
+	return nil
+}
+
 // documents finds the latest progress note and reads its text, as a model asked about the last
 // visit would.
 func (d *demoClient) documents(practice string) error {
@@ -440,4 +490,16 @@ func cut(s string, n int) string {
 		return s
 	}
 	return s[:n]
+}
+
+// displayName is what a client shows for a tool, as MCP orders it: its title, else its
+// annotations' title, else its name.
+func displayName(t *sdk.Tool) string {
+	switch {
+	case t.Title != "":
+		return t.Title
+	case t.Annotations != nil && t.Annotations.Title != "":
+		return t.Annotations.Title
+	}
+	return t.Name
 }
