@@ -48,10 +48,7 @@ func (r Request) url(base string, l limits) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if l.paged != nil && l.paged(u) {
-			return u, nil // the server's own continuation of a search that was limited
-		}
-		return u, l.checkLink(base, u)
+		return u, l.checkLink(base, u, l.paged != nil && l.paged(u))
 	case r.Attachment != "":
 		u, err := InsideBase(base, r.Attachment)
 		if err != nil {
@@ -89,7 +86,12 @@ func (r Request) url(base string, l limits) (string, error) {
 	for k, v := range r.Params {
 		q[k] = append([]string(nil), v...)
 	}
-	if pin != "" && q.Get(pin) == "" {
+	if pin != "" {
+		// A limit the model gave itself must name the patient, or it would replace the limit
+		// rather than narrow it; then it is sent as healow writes it.
+		if err := l.limitNamesThePatient(pin, q[pin]); err != nil {
+			return "", err
+		}
 		q.Set(pin, l.pinValue(pin))
 	}
 	if len(q) == 0 {
@@ -160,6 +162,23 @@ func (l limits) onlyThePatient(name, param string, values []string) error {
 	return nil
 }
 
+// limitNamesThePatient refuses values of a subject parameter, one that limits a search to a
+// patient, that do not all name the connected patient: there a bare id is a patient's, and a
+// value that names no patient (a Group, a Practitioner) or another one would search someone
+// else's records.
+func (l limits) limitNamesThePatient(param string, values []string) error {
+	for _, v := range values {
+		for ref := range strings.SplitSeq(v, ",") {
+			ref = strings.TrimSpace(ref)
+			if id, ok := patientOf(ref, true); ref != "" && (!ok || id != l.patient) {
+				return fmt.Errorf("%w: params.%s: %s does not name the patient who consented (%s); this connection reads only their records, and searches are limited to them already: leave %s out",
+					ErrNotThisPatient, param, quote.Quote(ref), l.patient, param)
+			}
+		}
+	}
+	return nil
+}
+
 // patientOf reads the patient id in a reference: "Patient/<id>", a URL ending so (a version
 // suffix "/_history/<n>" allowed), or a bare id when bare says a bare id is a patient's.
 func patientOf(ref string, bare bool) (string, bool) {
@@ -178,19 +197,24 @@ func patientOf(ref string, bare bool) (string, bool) {
 	return "", false
 }
 
-// checkLink checks a paging link the actor did not see in an answer (one the model made up, or
-// kept from an earlier session): a link to {base}/{Type}?... of a type that holds patient data
-// must carry one of the type's subject parameters, naming only the connected patient, and the
-// same parameters as any search. Opaque links ({base}?_getpages=...) are followed; their answers
-// are checked like any other. A link an answer gave is the server's own continuation of a
-// search that was limited, and is followed even when it no longer names the patient.
-func (l limits) checkLink(base, link string) error {
+// checkLink checks a paging link. One the actor did not see in an answer (made up by the model,
+// or kept from an earlier session) to {base}/{Type}?... of a type that holds patient data must
+// carry one of the type's subject parameters, naming only the connected patient, and the same
+// parameters as any search. Opaque links ({base}?_getpages=...) are followed; their answers are
+// checked like any other. A link an answer gave (own) is the server's own continuation of a
+// search that was limited, and is followed even when it no longer names the patient, but never
+// when it names another.
+func (l limits) checkLink(base, link string, own bool) error {
 	u, err := url.Parse(link)
 	if err != nil {
 		return fmt.Errorf("next: not a URL: %w", err)
 	}
 	rest := strings.Trim(strings.TrimPrefix(u.EscapedPath(), mustPath(base)), "/")
-	if rest == "" {
+	q := u.Query()
+	if err := l.linkNamesNoOtherPatient(rest, q); err != nil {
+		return err
+	}
+	if own || rest == "" {
 		return nil
 	}
 	if strings.Contains(rest, "/") || !fhir.IsResourceType(rest) {
@@ -203,19 +227,31 @@ func (l limits) checkLink(base, link string) error {
 	if fhir.HoldsPatientData(rest) && !patientData {
 		return l.unsearchable(rest)
 	}
-	q := u.Query()
-	if err := l.checkParams(rest, q, patientData); err != nil {
-		return err
-	}
 	if !patientData {
 		return nil
 	}
 	for _, pin := range kind.SubjectParams {
 		if len(q[pin]) > 0 {
-			return nil // checkParams saw that it names only this patient
+			return nil // it names only this patient
 		}
 	}
 	return fmt.Errorf("%w: next: this link searches %s without limiting it to the patient who consented; page with the links this search returned", ErrNotThisPatient, rest)
+}
+
+// linkNamesNoOtherPatient refuses a paging link whose parameters name another patient: a
+// patient-naming parameter or one of its type's subject parameters naming anyone else, or what
+// no search may carry (chains through the patient, _has, server-defined queries).
+func (l limits) linkNamesNoOtherPatient(typ string, q url.Values) error {
+	kind, patientData := fhir.PatientCompartment(typ)
+	if err := l.checkParams(typ, q, patientData || !fhir.IsResourceType(typ)); err != nil {
+		return fmt.Errorf("next: %w", err)
+	}
+	for _, pin := range kind.SubjectParams {
+		if err := l.limitNamesThePatient(pin, q[pin]); err != nil {
+			return fmt.Errorf("next: %w", err)
+		}
+	}
+	return nil
 }
 
 func mustPath(base string) string {

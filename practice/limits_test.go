@@ -173,6 +173,48 @@ func TestParametersCannotReachOtherPatients(t *testing.T) {
 	}
 }
 
+// A limit the model gives itself names the patient or the search is refused: given the very
+// parameter the practice limits the search through, another patient's bare id, a Group, a
+// Practitioner or a list that adds someone else would replace the limit instead of narrowing it.
+// The patient's own id passes, and goes out as healow writes it.
+func TestTheLimitCannotBeReplaced(t *testing.T) {
+	t.Parallel()
+	// A server that limits these types only through their last subject parameter.
+	l := limits{patient: "pat-1", cap: capabilityOf(map[string][]string{
+		"Observation": {"subject", "code"}, "Coverage": {"beneficiary"}, "Task": {"subject"}, "Patient": {"_id", "name"},
+	})}
+	for _, tc := range []struct {
+		typ    string
+		params url.Values
+		want   string // "" when refused
+	}{
+		{"Observation", url.Values{"subject": {"pat-2"}}, ""},
+		{"Observation", url.Values{"subject": {"Group/g1"}}, ""},
+		{"Observation", url.Values{"subject": {"Patient/pat-1,pat-2"}}, ""},
+		{"Observation", url.Values{"subject": {"Patient/pat-1", "Patient/pat-2"}}, ""},
+		{"Coverage", url.Values{"beneficiary": {"pat-2"}}, ""},
+		{"Task", url.Values{"subject": {"Practitioner/dr-1"}}, ""},
+		{"Patient", url.Values{"_id": {"pat-1,pat-2"}}, ""},
+
+		{"Observation", url.Values{"subject": {"pat-1"}}, "/Observation?subject=Patient%2Fpat-1"},
+		{"Observation", url.Values{"subject": {"Patient/pat-1"}, "code": {"x"}}, "/Observation?code=x&subject=Patient%2Fpat-1"},
+		{"Observation", url.Values{"subject:missing": {"true"}}, "/Observation?subject=Patient%2Fpat-1&subject%3Amissing=true"},
+		{"Coverage", url.Values{"beneficiary": {"Patient/pat-1"}}, "/Coverage?beneficiary=Patient%2Fpat-1"},
+		{"Patient", url.Values{"_id": {"pat-1"}, "name": {"x"}}, "/Patient?_id=pat-1&name=x"},
+	} {
+		got, err := Request{Resource: tc.typ, Params: tc.params}.url(limitBase, l)
+		if tc.want == "" {
+			if !errors.Is(err, ErrNotThisPatient) {
+				t.Errorf("%s?%s: got %q, %v; want it refused", tc.typ, tc.params.Encode(), got, err)
+			}
+			continue
+		}
+		if err != nil || got != limitBase+tc.want {
+			t.Errorf("%s?%s: got %q, %v; want %q", tc.typ, tc.params.Encode(), got, err, tc.want)
+		}
+	}
+}
+
 // A paging link is followed when it stays with the patient: a search of patient data must carry
 // its limit naming the patient; opaque links and shared types pass; reads and other paths do not.
 func TestPagingLinksStayWithThePatient(t *testing.T) {
@@ -196,11 +238,35 @@ func TestPagingLinksStayWithThePatient(t *testing.T) {
 		{"/Patient/pat-2", false},
 		{"/Patient/pat-2/$everything", false},
 		{"/Observation/_search?patient=pat-1", false},
+		{"/Observation?subject=pat-2&_page=2", false},
+		{"/Observation?subject=Group%2Fg1&_page=2", false},
+		{"?_getpages=abc&patient=pat-2", false},
 	} {
 		req := Request{Next: limitBase + tc.link}
 		got, err := req.url(limitBase, l)
 		if tc.ok != (err == nil) {
 			t.Errorf("%s: got %q, %v; want ok=%v", tc.link, got, err, tc.ok)
+		}
+	}
+	// The server's own links are followed when they drop the patient, never when they name
+	// another.
+	own := limits{patient: "pat-1", cap: testCapability(), paged: func(string) bool { return true }}
+	for _, tc := range []struct {
+		link string
+		ok   bool
+	}{
+		{"/Observation?page=2", true},
+		{"/Observation/_search?page=2", true},
+		{"?_getpages=abc", true},
+		{"/Observation?patient=pat-1&page=2", true},
+		{"/Observation?patient=pat-2&page=2", false},
+		{"/Observation?subject=pat-2&page=2", false},
+		{"?_getpages=abc&patient=Patient%2Fpat-2", false},
+		{"/Observation?_has:Observation:patient:code=1", false},
+	} {
+		got, err := Request{Next: limitBase + tc.link}.url(limitBase, own)
+		if tc.ok != (err == nil) {
+			t.Errorf("the server's own %s: got %q, %v; want ok=%v", tc.link, got, err, tc.ok)
 		}
 	}
 }
