@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/healow-mcp/healow-mcp/internal/advice"
@@ -64,6 +65,9 @@ func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err erro
 	switch {
 	case fe.Status == 403 || strings.Contains(strings.ToLower(fe.Outcome), "not supported for the selected scope"):
 		need := smart.ScopeHint(tg.resource, tg.category)
+		if tg.resource == "" && info.Requestable != nil && !asksForMore(info.Requestable, info.Scopes) {
+			return fmt.Errorf("%q refused this page for want of a scope, and connecting again would ask for the same access: the practice withholds these records from this app: %w", info.Name, err)
+		}
 		if tg.resource == "" {
 			return fmt.Errorf("%q refused this page for want of a scope; %s and allow access to this kind of record when signing in: %w", info.Name, reconnect, err)
 		}
@@ -92,6 +96,20 @@ func explainFHIR(info practice.Info, tg target, fe *practice.FHIRError, err erro
 		return fmt.Errorf("%s was deleted at %q (often because it was entered in error); search again for the current records: %w", tg, info.Name, err)
 	}
 	return explain(err)
+}
+
+// asksForMore reports whether requestable (what connecting again would ask for) holds a scope
+// that reads records and is not granted already.
+func asksForMore(requestable, granted []string) bool {
+	if slices.Contains(smart.Readable(granted), "*") {
+		return false
+	}
+	for _, s := range requestable {
+		if len(smart.Readable([]string{s})) > 0 && !slices.Contains(granted, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // offers reports whether scopes (what connecting again would ask for) would read what tg names.

@@ -77,6 +77,24 @@ func TestNoReconnectAdviceThatWouldChangeNothing(t *testing.T) {
 			t.Errorf("%s: %q; want advice to connect again: %v", tt.tg, err, tt.reconnect)
 		}
 	}
+	// A page whose type is not known (an opaque next link): connecting again helps only when it
+	// would ask for a scope not granted already.
+	for _, tt := range []struct {
+		granted   []string
+		reconnect bool
+	}{
+		{offered, false},
+		{[]string{"openid", "patient/*.*"}, false},
+		{[]string{"patient/Patient.rs"}, true},
+	} {
+		page := info
+		page.Scopes = tt.granted
+		fe := practice.FHIRError{Status: 403}
+		err := explainFHIR(page, target{}, &fe, &fe, advice.Command)
+		if strings.Contains(err.Error(), reconnect) != tt.reconnect {
+			t.Errorf("a page, granted %q: %q; want advice to connect again: %v", tt.granted, err, tt.reconnect)
+		}
+	}
 	// With the configuration unknown, the advice stays.
 	info.Requestable = nil
 	fe := practice.FHIRError{Status: 403}

@@ -113,7 +113,7 @@ func (t *tools) search(ctx context.Context, _ *sdk.CallToolRequest, in searchIn)
 	if err != nil {
 		return nil, nil, explain(err)
 	}
-	p, asked, err := t.fetchPage(ctx, a, req, target{resource: in.Resource})
+	p, asked, err := t.fetchPage(ctx, a, req, target{resource: resourceOf(req)})
 	if err != nil {
 		return nil, nil, err
 	}

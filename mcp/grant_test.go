@@ -65,3 +65,17 @@ func TestConnectAsksForDataAndRefusesAConnectionWithout(t *testing.T) {
 		}
 	}
 }
+
+// A practice that refuses a page of fhir_search reached through a next link, although the
+// wildcard granted covers it, is not answered with advice to connect again: connecting again
+// would ask for the same wildcard.
+func TestRefusedNextPageGivesNoUselessReconnectAdvice(t *testing.T) {
+	t.Parallel()
+	r, cs := startRogue(t) // granted patient/*.rs
+	r.set(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusForbidden) }, false)
+	next := r.base() + "/Observation?patient=pat-1&_page=2"
+	_, text, isErr := callFull(t, cs, "fhir_search", map[string]any{"next": next})
+	if !isErr || !strings.Contains(text, "connecting again would ask for the same access") || strings.Contains(text, "connect_practice") {
+		t.Fatalf("fhir_search next refused with 403: %v %q", isErr, text)
+	}
+}
