@@ -2,6 +2,7 @@ package mcp_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -189,15 +190,19 @@ func TestLargeDocumentsKeepTheSession(t *testing.T) {
 	r, cs := startRogue(t)
 	// Raw, as some eCW builds send documents: the practice's side stays cheap, and the message
 	// that carries the content is the same base64 as for a Binary resource.
-	pdfs := map[string][]byte{"pdf9": bytes.Repeat([]byte{0x25}, 9<<20), "pdf6": bytes.Repeat([]byte{0x25}, 6<<20)}
+	pdfs := map[string][]byte{"pdf9": bytes.Repeat([]byte{0x25}, 9<<20), "pdf6": bytes.Repeat([]byte{0x25}, 6<<20),
+		"pdf7": bytes.Repeat([]byte{0x25}, mcp.MaxBinaryBytes), "png7": bytes.Repeat([]byte{0x89}, mcp.MaxBinaryBytes+1)}
+	types := map[string]string{"png7": "image/png"}
 	r.set(func(w http.ResponseWriter, req *http.Request) {
 		if strings.HasSuffix(req.URL.Path, "/DocumentReference") { // the patient's documents hold both
 			fmt.Fprint(w, `{"resourceType":"Bundle","type":"searchset","entry":[{"resource":{"resourceType":"DocumentReference","id":"d1",`+
-				`"subject":{"reference":"Patient/pat-1"},"content":[{"attachment":{"url":"Binary/pdf9"}},{"attachment":{"url":"Binary/pdf6"}}]}}]}`)
+				`"subject":{"reference":"Patient/pat-1"},"content":[{"attachment":{"url":"Binary/pdf9"}},{"attachment":{"url":"Binary/pdf6"}},`+
+				`{"attachment":{"url":"Binary/pdf7"}},{"attachment":{"url":"Binary/png7"}}]}}]}`)
 			return
 		}
-		w.Header().Set("Content-Type", "application/pdf")
-		w.Write(pdfs[strings.TrimPrefix(req.URL.Path, "/fhir/r4/TEST/Binary/")])
+		id := strings.TrimPrefix(req.URL.Path, "/fhir/r4/TEST/Binary/")
+		w.Header().Set("Content-Type", cmp.Or(types[id], "application/pdf"))
+		w.Write(pdfs[id])
 	}, false)
 	for _, tc := range []struct {
 		id        string
@@ -207,12 +212,17 @@ func TestLargeDocumentsKeepTheSession(t *testing.T) {
 	}{
 		{"pdf9", 0, "This application/pdf content is 9.0 MiB, more than the 7 MiB a result can carry", textLimit},
 		{"pdf6", 6 << 20, `"size":6291456`, maxClientMessage},
+		{"pdf7", mcp.MaxBinaryBytes, `"size":7340032`, maxClientMessage}, // the largest that is sent: it fits
+		{"png7", 0, "This image/png content is 7.0 MiB, more than the 7 MiB a result can carry", textLimit},
 	} {
 		c := callOnTheWire(t, r, cs, "get_binary", map[string]any{"id": tc.id})
 		blob := 0
 		for _, b := range c.res.Content {
-			if e, ok := b.(*sdk.EmbeddedResource); ok {
-				blob = len(e.Resource.Blob)
+			switch b := b.(type) {
+			case *sdk.EmbeddedResource:
+				blob = len(b.Resource.Blob)
+			case *sdk.ImageContent:
+				blob = len(b.Data)
 			}
 		}
 		if c.isErr || blob != tc.blob || !strings.Contains(c.text, tc.says) || c.wire > tc.wireLimit || len(c.text) > mcp.MaxResultBytes {
