@@ -1,6 +1,8 @@
 package mcp_test
 
 import (
+	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -55,5 +57,49 @@ func TestQuotedInputIsCut(t *testing.T) {
 		if !isErr || len(text) > 4<<10 || longestRun(text, 'x') > quote.Max {
 			t.Errorf("%s: error %v, %d bytes, quoting %d characters of the input: %.300s", tc.tool, isErr, len(text), longestRun(text, 'x'), text)
 		}
+	}
+}
+
+// Every string argument of every tool the server lists, given 64 KiB, is refused with at most
+// quote.Max characters of it: a tool or a field added later is covered without being named.
+func TestEveryFieldQuotesAtMostItsStart(t *testing.T) {
+	t.Parallel()
+	_, cs := startRogue(t)
+	list, err := cs.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := strings.Repeat("x", 64<<10)
+	tried := 0
+	for _, tool := range list.Tools {
+		var schema struct {
+			Properties map[string]struct {
+				Type  string
+				Items *struct{ Type string }
+			}
+		}
+		raw, _ := json.Marshal(tool.InputSchema)
+		if err := json.Unmarshal(raw, &schema); err != nil {
+			t.Fatal(err)
+		}
+		for name, p := range schema.Properties {
+			var v any
+			switch {
+			case p.Type == "string":
+				v = big
+			case p.Type == "array" && p.Items != nil && p.Items.Type == "string":
+				v = []string{big}
+			default:
+				continue
+			}
+			tried++
+			_, text, isErr := callFull(t, cs, tool.Name, map[string]any{name: v})
+			if !isErr || len(text) > 4<<10 || longestRun(text, 'x') > quote.Max {
+				t.Errorf("%s.%s: error %v, %d bytes, quoting %d characters of the input: %.300s", tool.Name, name, isErr, len(text), longestRun(text, 'x'), text)
+			}
+		}
+	}
+	if tried < 100 {
+		t.Fatalf("only %d string arguments tried: the test does not see the tools' schemas", tried)
 	}
 }
