@@ -36,7 +36,7 @@ func (r *run) fetch(m *fetchMsg) {
 			return
 		}
 		r.startRefresh("access token expired")
-		if r.refreshing && r.refreshAt.Sub(r.now()) > r.a.opts.MaxRetryWait {
+		if r.refreshing && r.refreshAt.After(r.heldUntil(m)) {
 			m.reply.Send(fetchReply{err: r.rateLimited(r.refreshAt, !r.holdUntil.Before(r.refreshAt))})
 			return
 		}
@@ -78,10 +78,10 @@ func (r *run) dispatch(m *fetchMsg) {
 		return
 	}
 	// A caller is held for the rate limit only when it frees within MaxRetryWait (20 s by
-	// default, the bound on retries); past that it is told at once when to come back, rather
-	// than kept waiting up to a minute.
+	// default, the bound on retries) of when it called, its retries included; past that it is
+	// told at once when to come back, rather than kept waiting up to a minute.
 	now := r.now()
-	send, admission := r.admit(latestOf(now, r.holdUntil, m.notBefore), now.Add(r.a.opts.MaxRetryWait))
+	send, admission := r.admit(latestOf(now, r.holdUntil, m.notBefore), r.heldUntil(m))
 	switch admission {
 	case mustReserve: // tried again when the store has answered, in a few milliseconds
 		r.rateWaiting = append(r.rateWaiting, m)
@@ -198,6 +198,16 @@ func (r *run) fetched(m *fetchMsg, gen int, out fetchResult, done func(error)) {
 		r.learnLink(out.next)
 	}
 	m.reply.Send(fetchReply{resp: out.resp, err: out.err})
+}
+
+// heldUntil is the latest a request may be sent for its caller: MaxRetryWait after the actor
+// first took it, whatever retries and waits came between.
+func (r *run) heldUntil(m *fetchMsg) time.Time {
+	first := m.first
+	if first.IsZero() {
+		first = r.now()
+	}
+	return first.Add(r.a.opts.MaxRetryWait)
 }
 
 // canRetry reports whether m may be tried again at time at: GETs only ever reach here, and a

@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -145,4 +147,53 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// A caller is held for the rate limit only within MaxRetryWait of when it called, counted over
+// its retries too: a read answered 503 fifteen seconds in, whose retry then finds the minute's
+// budget spent until the minute turns thirty seconds in, fails at once with the time it frees
+// instead of being held for it.
+func TestRetriesDoNotStretchTheWait(t *testing.T) {
+	t.Parallel()
+	held, gate := make(chan struct{}, 1), make(chan struct{})
+	var attempts atomic.Int32
+	f := hostileECW(t, map[string]http.HandlerFunc{
+		"Observation/o1": func(w http.ResponseWriter, r *http.Request) {
+			if attempts.Add(1) == 1 {
+				held <- struct{}{}
+				<-gate
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+		},
+	})
+	clk := atSecond(30)
+	h := startActor(t, f, time.Now().Add(time.Hour), func(o *Options) {
+		o.Clock, o.RequestsPerMinute, o.RequestTimeout, o.MaxRetries = clk, 2, time.Minute, 3
+	})
+	ctx := context.Background()
+	done := make(chan error, 1)
+	go func() {
+		_, err := h.actor.Fetch(ctx, Request{Resource: "Observation", ID: "o1"})
+		done <- err
+	}()
+	<-held
+	if _, err := h.actor.Fetch(ctx, Request{Resource: "Patient", ID: "pat-1"}); err != nil { // the minute's second request
+		t.Fatal(err)
+	}
+	clk.Set(clk.Now().Add(15 * time.Second)) // the practice answers 503 fifteen seconds in
+	close(gate)
+	turn := clk.Now().Truncate(time.Minute).Add(time.Minute)
+	guard, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrRateLimited) || !strings.Contains(err.Error(), "free at "+clock(turn)) {
+			t.Fatalf("err = %v; want a refusal saying the budget frees at %s", err, clock(turn))
+		}
+	case <-guard.Done():
+		t.Fatalf("the retry is held until %s, %s after the call", clock(turn), turn.Sub(clk.Now().Add(-15*time.Second)))
+	}
+	if n := attempts.Load(); n != 1 {
+		t.Fatalf("the practice was asked %d times", n)
+	}
 }
