@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
@@ -119,7 +120,7 @@ func decodeBinary(contentType string, body []byte, limit int) (binary, error) {
 		Data         string `json:"data"`
 	}
 	if err := json.Unmarshal(body, &r); err != nil {
-		return binary{}, fmt.Errorf("the practice's answer does not parse: %w", err)
+		return binary{}, fmt.Errorf("the practice's answer does not parse: %s", jsonscan.Why(err))
 	}
 	if r.ResourceType != "Binary" {
 		return binary{}, fmt.Errorf("the practice answered with a %s, not a Binary", quote.Quote(r.ResourceType))

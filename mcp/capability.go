@@ -7,6 +7,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
@@ -81,7 +82,7 @@ func summarizeCapability(body []byte) (capabilityOut, error) {
 		} `json:"rest"`
 	}
 	if err := json.Unmarshal(body, &cs); err != nil {
-		return capabilityOut{}, fmt.Errorf("the practice's CapabilityStatement does not parse: %w", err)
+		return capabilityOut{}, fmt.Errorf("the practice's CapabilityStatement does not parse: %s", jsonscan.Why(err))
 	}
 	if cs.ResourceType != "CapabilityStatement" {
 		return capabilityOut{}, fmt.Errorf("the practice's /metadata answered with a %s, not a CapabilityStatement", quote.Quote(cs.ResourceType))

@@ -12,6 +12,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/healow-mcp/healow-mcp/practice"
 )
@@ -184,7 +185,7 @@ func (t *tools) readOne(ctx context.Context, a *practice.Actor, tg target, req p
 		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a FHIR resource: it is not a JSON object", tg)
 	}
 	if err := json.Unmarshal(raw, &head); err != nil {
-		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a well-formed FHIR resource: %s", tg, jsonWhy(err))
+		return resourceOut{}, fmt.Errorf("%s: the practice's answer is not a well-formed FHIR resource: %s", tg, jsonscan.Why(err))
 	}
 	switch {
 	case head.ResourceType == "":

@@ -1,6 +1,7 @@
 package mcp_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -388,6 +389,10 @@ func TestMalformedAnswersEndInClearErrors(t *testing.T) {
 			`"subject":{"reference":"Patient/pat-1"},"content":[{"attachment":{"url":"Binary/bin-1"}}]}}]}`,
 		"Device": `{"resourceType":"Bundle","entry":[{"resource":{"resourceType":"Device","id":"d1"}}],"total":-3}`,
 	}
+	// A statement the actor reads its search parameters from, with a version that is no string.
+	r.mu.Lock()
+	r.metadata = bytes.Replace(ecwCapability, []byte(`"fhirVersion":"4.0.1"`), []byte(`"fhirVersion":4.01`), 1)
+	r.mu.Unlock()
 	healthy := false
 	r.set(func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Content-Type", "application/fhir+json")
@@ -415,12 +420,16 @@ func TestMalformedAnswersEndInClearErrors(t *testing.T) {
 		{"get_coverage", nil, "not JSON"},
 		{"list_goals", nil, "entry"},
 		{"get_patient", nil, "not a FHIR resource"},
-		{"get_binary", map[string]any{"id": "bin-1"}, "does not parse"},
+		{"get_binary", map[string]any{"id": "bin-1"}, "data is a JSON number where a string belongs"},
 		{"list_devices", nil, "total"},
+		{"get_capability_statement", nil, "fhirVersion is a JSON number where a string belongs"},
 	} {
 		_, text, isErr := callFull(t, cs, tc.tool, tc.args)
 		if !isErr || !strings.Contains(text, tc.want) || strings.Contains(text, "internal error") {
 			t.Errorf("%s: error %v %q, want one that says %q", tc.tool, isErr, text, tc.want)
+		}
+		if m := goisms.FindString(text); m != "" {
+			t.Errorf("%s: the error says %q: %s", tc.tool, m, text)
 		}
 	}
 	healthy = true

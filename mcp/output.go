@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 
 	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
@@ -202,7 +201,7 @@ func member(name string, raw []byte, v any) error {
 		} else if errors.As(err, &te) {
 			te.Field = name + "." + te.Field
 		}
-		return errors.New(jsonWhy(err))
+		return errors.New(jsonscan.Why(err))
 	}
 	return nil
 }
@@ -219,30 +218,6 @@ func eachMember(b []byte, f func(key string, value []byte) error) error {
 		return err
 	}
 	return first
-}
-
-// jsonWhy says in FHIR's words why a member did not decode, without Go's type names.
-func jsonWhy(err error) string {
-	var te *json.UnmarshalTypeError
-	if !errors.As(err, &te) {
-		return err.Error()
-	}
-	want := "a value of another type"
-	switch te.Type.Kind() {
-	case reflect.String:
-		want = "a string"
-	case reflect.Int, reflect.Int64, reflect.Float64:
-		want = "a number"
-	case reflect.Struct, reflect.Map:
-		want = "an object"
-	case reflect.Slice:
-		want = "a list"
-	}
-	field := te.Field
-	if field == "" {
-		field = "the value"
-	}
-	return fmt.Sprintf("%s is a JSON %s where FHIR has %s", field, te.Value, want)
 }
 
 // fit keeps entries, in order, while the result stays under MaxResultBytes with everything

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 )
 
 // Config is a practice's parsed .well-known/smart-configuration.
@@ -48,7 +50,11 @@ type wireConfig struct {
 func ParseConfig(raw []byte) (*Config, error) {
 	var w wireConfig
 	if err := json.Unmarshal(raw, &w); err != nil {
-		return nil, fmt.Errorf("smart-configuration is not valid JSON (%w): check that the FHIR base URL points at a FHIR server", err)
+		what := "is not valid JSON"
+		if errors.As(err, new(*json.UnmarshalTypeError)) {
+			what = "is not a SMART configuration"
+		}
+		return nil, fmt.Errorf("smart-configuration %s (%s): check that the FHIR base URL points at a FHIR server", what, jsonscan.Why(err))
 	}
 	if err := checkEndpoint("authorization_endpoint", w.AuthorizationEndpoint, true); err != nil {
 		return nil, err

@@ -72,6 +72,12 @@ func TestParseConfigRejects(t *testing.T) {
 			[]string{"code_challenge_methods_supported", "S256"}},
 		{"no PKCE methods", func(m map[string]any) { delete(m, "code_challenge_methods_supported") },
 			[]string{"code_challenge_methods_supported", "S256"}},
+		{"token endpoint a number", func(m map[string]any) { m["token_endpoint"] = 5 },
+			[]string{"token_endpoint is a JSON number where a string belongs", "FHIR base URL"}},
+		{"capabilities a string", func(m map[string]any) { m["capabilities"] = "launch-standalone" },
+			[]string{"capabilities is a JSON string where a list belongs"}},
+		{"scopes of numbers", func(m map[string]any) { m["scopes_supported"] = []int{1} },
+			[]string{"scopes_supported is a JSON number where a string belongs"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -88,7 +94,14 @@ func TestParseConfigRejects(t *testing.T) {
 				}
 			}
 			assertNoSecrets(t, err.Error(), "hunter2")
+			if strings.Contains(err.Error(), "Go ") || strings.Contains(err.Error(), "json:") || strings.Contains(err.Error(), "wireConfig") {
+				t.Errorf("error %q speaks of Go's types", err)
+			}
 		})
+	}
+	// A document that is not an object at all.
+	if _, err := ParseConfig([]byte(`[1]`)); err == nil || strings.Contains(err.Error(), "Go ") || !strings.Contains(err.Error(), "not a SMART configuration") {
+		t.Errorf("a list for a document: %v", err)
 	}
 }
 

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 )
 
 // Server is what AskAll learnt from one socket.
@@ -56,7 +58,7 @@ func Ask(ctx context.Context, socket string, req Request) (*Reply, error) {
 	}
 	var rep Reply
 	if err := json.Unmarshal(sc.Bytes(), &rep); err != nil {
-		return nil, fmt.Errorf("the server's answer does not parse: %w", err)
+		return nil, fmt.Errorf("the server's answer does not parse: %s", jsonscan.Why(err))
 	}
 	if rep.Error != "" {
 		return &rep, errors.New(rep.Error)

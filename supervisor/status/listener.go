@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/jsonscan"
 	"github.com/healow-mcp/healow-mcp/internal/quote"
 	"github.com/thejerf/suture/v4"
 )
@@ -124,7 +125,7 @@ func (s *Listener) serveConn(ctx context.Context, c net.Conn) {
 		var req Request
 		var rep Reply
 		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			rep = Reply{Process: s.Process, Error: "the request does not parse: " + err.Error()}
+			rep = Reply{Process: s.Process, Error: "the request does not parse: " + jsonscan.Why(err)}
 		} else {
 			rep = s.answer(ctx, req)
 		}

@@ -1,8 +1,11 @@
 package status
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"path/filepath"
 	"testing"
@@ -81,5 +84,28 @@ func TestSourceFailuresAreReported(t *testing.T) {
 		if err == nil || err.Error() != want || rep == nil || rep.Process.PID != 42 {
 			t.Errorf("%s: %+v, %v; want %q", op, rep, err, want)
 		}
+	}
+}
+
+// A request of the wrong shape is answered with what is wrong in the request's own words, not
+// Go's.
+func TestMalformedRequestsAreAnsweredInTheirWords(t *testing.T) {
+	t.Parallel()
+	path := listen(t, fakeSource{})
+	c, err := net.Dial("unix", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte(`{"op":5}` + "\n")); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(c).ReadBytes('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep Reply
+	if err := json.Unmarshal(line, &rep); err != nil || rep.Error != "the request does not parse: op is a JSON number where a string belongs" {
+		t.Fatalf("answer %s (%v)", line, err)
 	}
 }
