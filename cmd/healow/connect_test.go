@@ -57,6 +57,7 @@ func TestConnectCommand(t *testing.T) {
 		timeout  time.Duration
 		want     string // in stdout on success, in the error otherwise
 		wantErr  bool
+		says     []string // also in the error
 	}{
 		{name: "loopback", loopback: true, user: consentAndFollow, want: "Connected \"Sunrise Family Medicine\""},
 		{name: "paste the redirect URL", user: consentAndPaste, want: "Connected"},
@@ -115,7 +116,8 @@ func TestConnectCommand(t *testing.T) {
 			q.Set("scope", strings.Join(kept, " "))
 			r.RawQuery = q.Encode()
 			consentAndPaste(t, env, r.String(), paste)
-		}, want: "granted no access to the patient's records, so nothing was stored", wantErr: true},
+		}, want: "granted no access to the patient's records, so nothing was stored", wantErr: true,
+			says: []string{"Asked for: openid fhirUser offline_access launch/patient patient/", "Granted: openid fhirUser offline_access launch/patient."}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -142,8 +144,10 @@ func TestConnectCommand(t *testing.T) {
 			}
 			err := connect(context.Background(), run)
 			if tc.wantErr {
-				if err == nil || !strings.Contains(err.Error(), tc.want) {
-					t.Fatalf("err = %v, want it to say %q", err, tc.want)
+				for _, want := range append([]string{tc.want}, tc.says...) {
+					if err == nil || !strings.Contains(err.Error(), want) {
+						t.Fatalf("err = %v, want it to say %q", err, want)
+					}
 				}
 				if list, _ := env.Store.List(context.Background()); len(list) != 0 || len(env.Secrets.Snapshot()) != 0 {
 					t.Fatalf("a failed connect stored %d practices and %d secrets", len(list), len(env.Secrets.Snapshot()))
