@@ -21,10 +21,11 @@ var identityScopes = []string{"openid", "fhirUser", "offline_access", "launch/pa
 // included) rather than rebuilt. The granular scopes it lists are preferred:
 // Observation and Condition per known category when the server offers
 // category-qualified scopes for them, plain resource scopes otherwise, in
-// the best permission form it lists (.rs, else .r, else v1 .read). Only when
-// it lists no granular scope for any resource the tools read is the
-// wildcard form it lists requested instead (patient/*.rs, *.r, *.read, *.*),
-// so that a server advertising only wildcards is still asked for data.
+// the best permission form it lists (.rs, else .r, else v1 .read). When it
+// lists no granular scope for some resource the tools read, the wildcard
+// form it lists is requested too (patient/*.rs, *.r, *.read, *.*), so that a
+// server advertising only wildcards, or granular scopes for a few types and
+// a wildcard for the rest, is still asked for all the data it offers.
 //
 // When scopes_supported is absent, plain SMART v2 resource scopes are built
 // (patient/Observation.rs, no categories, and patient/Binary.r), unless the
@@ -57,8 +58,8 @@ func Scopes(c *Config) []string {
 			add(s)
 		}
 	}
-	identity := len(out)
 	perms := permissionForms(c)
+	uncovered := false // a resource the tools read that no listed granular scope reads
 	for _, res := range Resources {
 		if qualified := categoryScopes(supportedList, res, perms); len(qualified) > 0 {
 			for _, s := range qualified {
@@ -70,9 +71,11 @@ func Scopes(c *Config) []string {
 			add(builtScope(res, perms))
 			continue
 		}
-		add(resourceScope(supported, res, perms))
+		s := resourceScope(supported, res, perms)
+		uncovered = uncovered || s == ""
+		add(s)
 	}
-	if listed && len(out) == identity {
+	if uncovered {
 		add(wildcardScope(supportedList))
 	}
 	return out

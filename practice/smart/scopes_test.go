@@ -206,6 +206,9 @@ func TestScopesFromWildcardsOnly(t *testing.T) {
 		{[]string{"openid", "fhirUser", "launch/patient", "patient/*.write", "patient/*.read", "offline_access"}, "patient/*.read"},
 		{[]string{"openid", "fhirUser", "launch/patient", "patient/*.cruds", "offline_access"}, "patient/*.cruds"},
 		{[]string{"openid", "fhirUser", "launch/patient", "user/*.rs", "patient/*.c", "offline_access"}, ""},
+		// Granular scopes for a few types, and a wildcard for the rest: both are asked for.
+		{[]string{"openid", "fhirUser", "launch/patient", "patient/Patient.rs", "patient/Observation.rs", "patient/*.rs", "offline_access"},
+			"patient/Patient.rs patient/Observation.rs patient/*.rs"},
 	} {
 		c := &Config{ScopesSupported: tc.listed, Capabilities: []string{"permission-v2"}}
 		got := Scopes(c)
@@ -215,7 +218,7 @@ func TestScopesFromWildcardsOnly(t *testing.T) {
 				data = append(data, s)
 			}
 		}
-		if want := []string{tc.want}; tc.want == "" && len(data) != 0 || tc.want != "" && !slices.Equal(data, want) {
+		if want := strings.Fields(tc.want); !slices.Equal(data, want) {
 			t.Errorf("listed %q: asked for %q, want the data scope %q", tc.listed, got, tc.want)
 		}
 		for _, s := range got {
