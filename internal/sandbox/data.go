@@ -53,11 +53,14 @@ var catalog = sync.OnceValue(func() []*practice {
 })
 
 // copies builds the practices past the catalog's, up to n in all: each a copy of a catalog
-// practice's spec under a code, name and patient id of its own, so that its ids differ too.
+// practice under a code, name and patient id of its own. A copy holds its original's record,
+// the same results on the same days, as a chart carried from one practice to the next does:
+// what tests of results two practices share need.
 func copies(n int) []*practice {
 	var out []*practice
 	for i := len(practiceSpecs); i < n; i++ {
 		spec := practiceSpecs[i%len(practiceSpecs)]
+		spec.seed = spec.code
 		spec.code = fmt.Sprintf("SB%c%c%c%c", 'A'+i/17576%26, 'A'+i/676%26, 'A'+i/26%26, 'A'+i%26)
 		spec.name = fmt.Sprintf("%s %d", spec.name, i+1)
 		spec.patient.id = fmt.Sprintf("%s-%04d", spec.patient.id[:39], i)
@@ -67,7 +70,8 @@ func copies(n int) []*practice {
 }
 
 // builder accumulates one practice's records. Its random source is seeded
-// by the practice code, so every run produces the same values and ids.
+// by the practice code (a copy's by its original's), so every run produces the same values
+// and ids.
 type builder struct {
 	spec    practiceSpec
 	rng     *rand.Rand
@@ -89,7 +93,7 @@ type visit struct {
 
 func buildPractice(spec practiceSpec) *practice {
 	h := fnv.New64a()
-	h.Write([]byte(spec.code))
+	h.Write([]byte(cmp.Or(spec.seed, spec.code)))
 	seed := h.Sum64()
 	b := &builder{
 		spec: spec,

@@ -6,6 +6,7 @@ package sandbox
 // the 555-01xx fictional range and NPIs start with 999.
 type practiceSpec struct {
 	code, name string
+	seed       string // what the random source is seeded by; "" → code
 	npi        string
 	address    address
 	phone      string
