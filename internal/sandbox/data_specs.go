@@ -14,6 +14,7 @@ type practiceSpec struct {
 	clinicians []person // the first is the primary care provider
 	visits     int
 	firstVisit string      // date of the first encounter
+	notes      int         // a long record: visits a month apart, the last notes with a progress note
 	labs       []labSpec   // drawn at every visit
 	vitals     vitalSpec   // measured at every visit
 	smoking    code        // SNOMED smoking status
