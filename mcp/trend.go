@@ -486,7 +486,7 @@ func trendChart(out *trendOut, reads []trendRead) chart.Chart {
 			continue
 		}
 		s.Charted = true
-		cs := chart.Series{Name: cutText(s.Test, 60), Low: s.low, High: s.high}
+		cs := chart.Series{Name: s.Test, Low: s.low, High: s.high, Range: s.Range}
 		for _, r := range s.Rows {
 			cs.Points = append(cs.Points, chart.Point{When: r.when, Value: r.Value, Practice: index[r.From[0]]})
 		}

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// The same result at two practices is one point with both; a result in g/L joins the series in
+// The same result at two practices is one point with both, even when one gave it in g/L
+// (1.1 g/L is 110.00000000000001 mg/dL before rounding); a result in g/L joins the series in
 // mg/dL converted; one in mmol/L is a series of its own, listed but not charted; the oldest
 // beyond the bound are left out and counted.
 func TestMergeTrendDeduplicatesConvertsAndBounds(t *testing.T) {
@@ -18,7 +19,7 @@ func TestMergeTrendDeduplicatesConvertsAndBounds(t *testing.T) {
 	}
 	reads := []trendRead{
 		{name: "A", points: []trendPoint{ldl(1, 120, "mg/dL"), ldl(2, 110, "mg/dL"), ldl(4, 3.1, "mmol/L"), ldl(5, 90, "mg/dL")}},
-		{name: "B", points: []trendPoint{ldl(2, 110, "mg/dL"), ldl(3, 1.05, "g/L")}},
+		{name: "B", points: []trendPoint{ldl(2, 1.1, "g/L"), ldl(3, 1.05, "g/L")}},
 		{name: "C", fatal: errors.New("the practice is down")},
 	}
 	out, c := mergeTrend(reads, 4)

@@ -11,6 +11,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/mcp/chart"
 )
@@ -125,4 +126,26 @@ func TestLabTrendChartsEveryResultOfEveryPractice(t *testing.T) {
 
 	callErr(t, cs, "lab_trend", map[string]any{"name": "zebra stripes"}, "no numeric result", "ldl, cholesterol, a1c")
 	callErr(t, cs, "lab_trend", map[string]any{}, "give name", "or code")
+}
+
+// A result that two practices both hold (a lab sent to both, or a record carried over) is one
+// row naming both, and one point on the chart: the sandbox's third practice is a copy of the
+// first, under its own code, name and patient.
+func TestLabTrendCountsAResultTwoPracticesHoldOnce(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{Sandbox: sandbox.Options{Practices: 3}})
+	cs := session(t, env)
+	sunrise, copied := env.Sandbox.Practices()[0], env.Sandbox.Practices()[2]
+	connectThroughTools(t, env, cs, sunrise)
+	connectThroughTools(t, env, cs, copied)
+
+	ldl, _ := trendCall(t, cs, map[string]any{"name": "ldl"})
+	if len(ldl.Series) != 1 || len(ldl.Series[0].Rows) != 4 || ldl.Charted != 4 || len(ldl.Practices) != 2 {
+		t.Fatalf("ldl at a practice and its copy: %+v", ldl)
+	}
+	for _, r := range ldl.Series[0].Rows {
+		if !slices.Equal(r.From, []string{sunrise.Name, copied.Name}) && !slices.Equal(r.From, []string{copied.Name, sunrise.Name}) {
+			t.Errorf("row %+v does not name both practices", r)
+		}
+	}
 }

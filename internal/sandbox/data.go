@@ -52,22 +52,60 @@ var catalog = sync.OnceValue(func() []*practice {
 	return out
 })
 
+// practices are the practices a server serves: n in all, each with a record of visits visits,
+// notes of them with a progress note, when that is more than its own (0 keeps the catalog's
+// records).
+func practices(n, visits, notes int) []*practice {
+	if visits == 0 {
+		return append(catalog(), copies(n)...)
+	}
+	var out []*practice
+	for i := range max(n, len(practiceSpecs)) {
+		spec := practiceSpecs[i%len(practiceSpecs)]
+		if i >= len(practiceSpecs) {
+			spec = copySpec(spec, i)
+		}
+		out = append(out, buildPractice(lengthen(spec, visits, notes)))
+	}
+	return out
+}
+
+// lengthen gives spec a record of visits visits a month apart, ending where its own ends, the
+// last notes of them (0: all) with a progress note.
+func lengthen(spec practiceSpec, visits, notes int) practiceSpec {
+	if visits <= spec.visits {
+		return spec
+	}
+	spec.firstVisit = mustDate(spec.firstVisit).AddDate(0, 0, -30*(visits-spec.visits)).Format(time.DateOnly)
+	spec.visits, spec.notes = visits, cmp.Or(min(notes, visits), visits)
+	return spec
+}
+
+// copySpec is spec copied as practice number i (from 0) of a server: a code, name and patient
+// id of its own, and its original's record (see copies).
+func copySpec(spec practiceSpec, i int) practiceSpec {
+	spec.seed = spec.code
+	spec.code = fmt.Sprintf("SB%c%c%c%c", 'A'+i/17576%26, 'A'+i/676%26, 'A'+i/26%26, 'A'+i%26)
+	spec.name = fmt.Sprintf("%s %d", spec.name, i+1)
+	spec.patient.id = fmt.Sprintf("%s-%04d", spec.patient.id[:39], i)
+	return spec
+}
+
 // copies builds the practices past the catalog's, up to n in all: each a copy of a catalog
-// practice's spec under a code, name and patient id of its own, so that its ids differ too.
+// practice under a code, name and patient id of its own. A copy holds its original's record,
+// the same results on the same days, as a chart carried from one practice to the next does:
+// what tests of results two practices share need.
 func copies(n int) []*practice {
 	var out []*practice
 	for i := len(practiceSpecs); i < n; i++ {
-		spec := practiceSpecs[i%len(practiceSpecs)]
-		spec.code = fmt.Sprintf("SB%c%c%c%c", 'A'+i/17576%26, 'A'+i/676%26, 'A'+i/26%26, 'A'+i%26)
-		spec.name = fmt.Sprintf("%s %d", spec.name, i+1)
-		spec.patient.id = fmt.Sprintf("%s-%04d", spec.patient.id[:39], i)
-		out = append(out, buildPractice(spec))
+		out = append(out, buildPractice(copySpec(practiceSpecs[i%len(practiceSpecs)], i)))
 	}
 	return out
 }
 
 // builder accumulates one practice's records. Its random source is seeded
-// by the practice code, so every run produces the same values and ids.
+// by the practice code (a copy's by its original's), so every run produces the same values
+// and ids.
 type builder struct {
 	spec    practiceSpec
 	rng     *rand.Rand
@@ -89,7 +127,7 @@ type visit struct {
 
 func buildPractice(spec practiceSpec) *practice {
 	h := fnv.New64a()
-	h.Write([]byte(spec.code))
+	h.Write([]byte(cmp.Or(spec.seed, spec.code)))
 	seed := h.Sum64()
 	b := &builder{
 		spec: spec,

@@ -88,7 +88,11 @@ func (b *builder) addPatient() {
 func (b *builder) addEncounters() {
 	day := mustDate(b.spec.firstVisit)
 	for i := range b.spec.visits {
-		if i > 0 {
+		switch {
+		case i == 0:
+		case b.spec.notes > 0:
+			day = day.AddDate(0, 0, 20+b.rng.IntN(21))
+		default:
 			day = day.AddDate(0, 0, 120+b.rng.IntN(90))
 		}
 		start := day.Add(time.Duration(8+b.rng.IntN(6))*time.Hour + time.Duration(15*b.rng.IntN(4))*time.Minute)

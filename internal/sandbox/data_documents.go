@@ -39,6 +39,11 @@ func (b *builder) addDocuments() {
 		{"75498-6", "After visit summary", "text/html", "After visit summary", b.afterVisitSummary(last), last, nil},
 		{"69730-0", "Instructions", "text/rtf", "Patient instructions", b.instructionsRTF(), b.visits[1], nil},
 	}
+	if n := b.spec.notes; n > 0 {
+		for _, v := range b.visits[len(b.visits)-n : len(b.visits)-1] {
+			docs = append(docs, document{"11506-3", "Progress note", "text/plain", "Progress note", b.progressNote(v), v, nil})
+		}
+	}
 	for _, d := range docs {
 		bin := b.own("Binary", "bin")
 		bin.contentType, bin.content = d.contentType, d.content
@@ -84,12 +89,30 @@ func (b *builder) problemNames() string {
 	return strings.Join(names, "; ")
 }
 
+// complaints vary a long record's progress notes, so that its words are not all one note's.
+var complaints = []string{
+	"Routine follow-up. Feeling well, no new complaints.",
+	"Two weeks of dry cough after a cold, no fever, sleeping poorly.",
+	"Low back pain after lifting boxes, worse in the morning, no numbness.",
+	"Occasional dizziness on standing; home blood pressure readings in the 120s.",
+	"Seasonal allergies with itchy eyes and sneezing; antihistamine helps.",
+	"Right knee ache on stairs since a fall while hiking; mild swelling.",
+	"Heartburn after late meals; trying to eat earlier.",
+	"Tired in the afternoons; asks about vitamin D and iron levels.",
+	"Numbness in the toes at night; checks feet daily as advised.",
+	"Anxious about work; sleeping six hours; walks daily.",
+}
+
 func (b *builder) progressNote(v visit) []byte {
 	var s strings.Builder
 	fmt.Fprintf(&s, "PROGRESS NOTE (synthetic sandbox data, not a real patient)\n\n")
 	fmt.Fprintf(&s, "Patient: %s    DOB: %s\n", b.p.patientName, b.spec.patient.birthDate)
 	fmt.Fprintf(&s, "Date: %s    Provider: %s\nPractice: %s\n\n", dateOnly(v.start), v.clinName, b.spec.name)
-	fmt.Fprintf(&s, "Subjective: Routine follow-up. Feeling well, no new complaints.\n")
+	complaint := "Routine follow-up. Feeling well, no new complaints."
+	if b.spec.notes > 0 {
+		complaint = complaints[b.rng.IntN(len(complaints))]
+	}
+	fmt.Fprintf(&s, "Subjective: %s\n", complaint)
 	fmt.Fprintf(&s, "Assessment: %s.\n", b.problemNames())
 	fmt.Fprintf(&s, "Plan: %s\n", b.spec.carePlan)
 	return []byte(s.String())

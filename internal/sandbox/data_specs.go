@@ -6,6 +6,7 @@ package sandbox
 // the 555-01xx fictional range and NPIs start with 999.
 type practiceSpec struct {
 	code, name string
+	seed       string // what the random source is seeded by; "" → code
 	npi        string
 	address    address
 	phone      string
@@ -13,6 +14,7 @@ type practiceSpec struct {
 	clinicians []person // the first is the primary care provider
 	visits     int
 	firstVisit string      // date of the first encounter
+	notes      int         // a long record: visits a month apart, the last notes with a progress note
 	labs       []labSpec   // drawn at every visit
 	vitals     vitalSpec   // measured at every visit
 	smoking    code        // SNOMED smoking status

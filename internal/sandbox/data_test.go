@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDataIsDeterministic(t *testing.T) {
@@ -130,5 +131,37 @@ func TestManyPractices(t *testing.T) {
 	}
 	if len(ps) != 10 || len(codes) != 10 || len(patients) != 10 || len(names) != 10 {
 		t.Fatalf("%d practices, %d codes, %d patients, %d names", len(ps), len(codes), len(patients), len(names))
+	}
+}
+
+// A long record is what benchmarks of a whole record need: 352 visits, 195 of them with a note,
+// make 5,000 resources and 200 documents, every one dated in the past, and the catalog's
+// records are the same as without it.
+func TestLongRecord(t *testing.T) {
+	ps := practices(3, 352, 195)
+	if len(ps) != 3 || ps[2].name != ps[0].name+" 3" {
+		t.Fatalf("%d practices", len(ps))
+	}
+	for _, p := range ps {
+		resources, docs, text := 0, len(p.byType["DocumentReference"]), 0
+		for typ, recs := range p.byType {
+			resources += len(recs)
+			for _, r := range recs {
+				if r.date.After(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)) {
+					t.Fatalf("%s %s/%s is dated %s", p.name, typ, r.id, r.date)
+				}
+				if typ == "Binary" && r.contentType == "text/plain" {
+					text++
+				}
+			}
+		}
+		if p.name == catalog()[0].name && (resources < 5000 || resources > 5100 || docs != 200 || text != 195) {
+			t.Errorf("%s: %d resources, %d documents (%d plain text)", p.name, resources, docs, text)
+		}
+		t.Logf("%s: %d resources, %d documents", p.name, resources, docs)
+	}
+	short := catalog()[0]
+	if again := practices(2, 0, 0)[0]; again != short {
+		t.Errorf("without visits, the catalog is not served as it is")
 	}
 }

@@ -24,6 +24,12 @@ type Options struct {
 	// Practices is how many practices the sandbox serves: its two by default, and when more, copies
 	// of them under new codes, names and patient ids, for tests of many practices at once.
 	Practices int
+	// Visits, when more than a practice's own 3 or 4, gives every practice a long record of that
+	// many visits a month apart, each with an encounter, a lab panel and its report and vital
+	// signs, for benchmarks of a whole record; the last Notes of them (0: all) also have a
+	// progress note. Visits 352 and Notes 195 make the first practice's record 5,011 resources
+	// and 200 documents.
+	Visits, Notes int
 	// Logger receives one line per request (method, route pattern, status,
 	// duration) and server errors. nil → nothing is logged. Paths are logged
 	// as route patterns, so no patient id, code or token ever reaches it.
@@ -122,7 +128,7 @@ func Start(opts Options) (*Server, error) {
 		ln.Close()
 		return nil, fmt.Errorf("sandbox: generate id_token key: %w", err)
 	}
-	for _, p := range append(catalog(), copies(opts.Practices)...) {
+	for _, p := range practices(opts.Practices, opts.Visits, opts.Notes) {
 		s.practices = append(s.practices, p)
 		s.byCode[p.code] = p
 	}

@@ -8,7 +8,9 @@ import (
 	"image/color"
 	"math"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -37,7 +39,15 @@ type Series struct {
 	Name      string
 	Points    []Point // oldest first
 	Low, High *float64
+	Range     string // the reference range as the practice wrote it, for the legend
 }
+
+// Text bounds: a title longer than two lines of titleLine runes, or a legend entry longer than
+// legendLine, is cut, so that nothing runs off the image whatever a practice names a test.
+const (
+	titleLine  = 84
+	legendLine = 56
+)
 
 // Chart is what is drawn: series sharing one unit, so that one axis serves them all.
 type Chart struct {
@@ -65,9 +75,9 @@ func Draw(c Chart) ([]byte, int, error) {
 		return nil, 0, fmt.Errorf("chart: no point to draw")
 	}
 	p := plot.New()
-	p.Title.Text = c.Title
+	p.Title.Text = wrap(c.Title, titleLine, 2)
 	p.Title.TextStyle.Font.Size = vg.Points(13)
-	p.Y.Label.Text = c.Unit
+	p.Y.Label.Text = readableUnit.Replace(c.Unit)
 	p.X.Tick.Marker = plot.TimeTicks{Format: "2006-01-02"}
 	p.Legend.Top, p.Legend.Left = true, true
 	p.Legend.TextStyle.Font.Size = vg.Points(10)
@@ -81,8 +91,17 @@ func Draw(c Chart) ([]byte, int, error) {
 	if y1 == y0 {
 		y0, y1 = y0-1, y1+1
 	}
+	y0, y1 = openRange(c, y0, y1)
 	h := y1 - y0
-	legendLines := float64(len(c.Series))
+	// One series is named by the title; its legend entry would only repeat it, so the legend
+	// names its reference range instead.
+	named := len(c.Series) > 1
+	legendLines := 0.0
+	if named {
+		legendLines += float64(len(c.Series))
+	} else if c.Series[0].Range != "" && (c.Series[0].Low != nil || c.Series[0].High != nil) {
+		legendLines++
+	}
 	if shown := practicesShown(c); len(shown) > 1 {
 		legendLines += float64(len(shown))
 	}
@@ -93,6 +112,9 @@ func Draw(c Chart) ([]byte, int, error) {
 		if s.Low != nil || s.High != nil {
 			if band := rangeBand(s, p.X.Min, p.X.Max, p.Y.Min, p.Y.Max, col); band != nil {
 				p.Add(band)
+				if !named && s.Range != "" {
+					p.Legend.Add(cut("Reference range "+s.Range, legendLine), band)
+				}
 			}
 		}
 		xys := make(plotter.XYs, len(s.Points))
@@ -105,7 +127,9 @@ func Draw(c Chart) ([]byte, int, error) {
 		}
 		line.Color, line.Width = col, vg.Points(1.5)
 		p.Add(line)
-		p.Legend.Add(s.Name, line)
+		if named {
+			p.Legend.Add(cut(s.Name, legendLine), line)
+		}
 		for pr := range c.Practices {
 			var at plotter.XYs
 			for j, pt := range s.Points {
@@ -127,7 +151,7 @@ func Draw(c Chart) ([]byte, int, error) {
 	}
 	if shown := practicesShown(c); len(shown) > 1 {
 		for _, pr := range shown {
-			name := c.Practices[pr]
+			name := cut(c.Practices[pr], legendLine)
 			sc, _ := plotter.NewScatter(plotter.XYs{})
 			sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{90}, Radius: vg.Points(3.5), Shape: glyphs[pr%len(glyphs)]}
 			p.Legend.Add(name, sc)
@@ -185,6 +209,57 @@ func valueSpan(c Chart) (lo, hi float64) {
 		}
 	}
 	return lo, hi
+}
+
+// openRange widens the value axis so that a reference range open on one side (LDL's "<=99")
+// shows as a band of at least a fifth of the axis, rather than a sliver at its edge when every
+// result lies beyond the range.
+func openRange(c Chart, lo, hi float64) (float64, float64) {
+	for _, s := range c.Series {
+		switch {
+		case s.High != nil && s.Low == nil && *s.High <= lo+(hi-lo)/5:
+			lo = min(lo, *s.High-(hi-*s.High)/4)
+		case s.Low != nil && s.High == nil && *s.Low >= hi-(hi-lo)/5:
+			hi = max(hi, *s.Low+(*s.Low-lo)/4)
+		}
+	}
+	return lo, hi
+}
+
+// readableUnit writes UCUM's bracketed units as people read them, for the axis only; the rows
+// keep the practice's own unit.
+var readableUnit = strings.NewReplacer("mm[Hg]", "mmHg", "[lb_av]", "lb", "[in_i]", "in", "[degF]", "°F", "Cel", "°C", "{beats}/min", "beats/min")
+
+// wrap breaks s at spaces into at most lines lines of about width runes each, cutting what is
+// left with an ellipsis.
+func wrap(s string, width, lines int) string {
+	var out []string
+	for s != "" && len(out) < lines {
+		if utf8.RuneCountInString(s) <= width {
+			out = append(out, s)
+			s = ""
+			break
+		}
+		end := len(cut(s, width)) - len("…") // the bytes of the first width runes
+		if sp := strings.LastIndexByte(s[:end], ' '); sp > 0 {
+			end = sp
+		}
+		out = append(out, strings.TrimSpace(s[:end]))
+		s = strings.TrimSpace(s[end:])
+	}
+	if s != "" {
+		out[len(out)-1] = cut(out[len(out)-1]+" "+s, width)
+	}
+	return strings.Join(out, "\n")
+}
+
+// cut shortens s to n runes, the last an ellipsis.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)
+	return string(r[:n-1]) + "…"
 }
 
 // rangeBand is a series' reference range as a pale band across the chart; an open side (LDL's
