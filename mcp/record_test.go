@@ -69,6 +69,12 @@ func TestSearchRecordFindsDocumentTextAndResources(t *testing.T) {
 		t.Errorf("coverage of practices not asked: %+v", r.Coverage)
 	}
 
+	// Insurance is read too, as the typed tools read it, at the patient's own Coverage.
+	callOK(t, cs, "search_record", map[string]any{"text": "health plan", "practices": []string{sunrise.Name}}, &r)
+	if !r.find("Coverage", sunrise.Name, "health plan") {
+		t.Errorf("the Coverage is not found: %+v", r.Matches)
+	}
+
 	// Words in HTML, C-CDA and RTF documents are found through their text, not their markup.
 	for _, word := range []string{"handout", "instructions", "ClinicalDocument", "fonttbl"} {
 		callOK(t, cs, "search_record", map[string]any{"text": word, "practices": []string{sunrise.Name}}, &r)
