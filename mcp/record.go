@@ -70,19 +70,27 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	if err != nil {
 		return nil, recordOut{}, err
 	}
-	builds := make([]*recordBuild, len(actors))
-	for i, a := range actors {
-		builds[i] = t.index(a, connected, in.Rebuild)
+	recs := t.records()
+	views, err := recs.start(ctx, actors, connected, in.Rebuild)
+	if err != nil {
+		return nil, recordOut{}, err
 	}
-	t.awaitBuilds(ctx, actors, builds)
+	t.awaitBuilds(ctx, recs, actors, views)
+	if now, err := recs.views(ctx, actors...); err == nil {
+		views = now // the counts as they are, for coverage
+	}
 
 	out := recordOut{Matches: []recordMatch{}, Coverage: []recordCoverage{}}
 	var hits []recordindex.Hit
 	total := 0
 	for i, a := range actors {
-		h, n := builds[i].idx.Search(text, maxRecordMatches)
+		v := views[i]
+		if v.gone { // disconnected during the call: its record is not answered from
+			continue
+		}
+		h, n := v.idx.Search(text, maxRecordMatches)
 		hits, total = append(hits, h...), total+n
-		out.Coverage = append(out.Coverage, builds[i].coverage(ctx, a))
+		out.Coverage = append(out.Coverage, v.coverage(practiceName(ctx, a)))
 	}
 	// Scores of two practices' indexes compare: the same weights made both.
 	recordindex.Sort(hits)
@@ -96,26 +104,30 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 }
 
 // awaitBuilds waits for the builds to finish, or recordWait, telling progress as they read.
-func (t *tools) awaitBuilds(ctx context.Context, actors []*practice.Actor, builds []*recordBuild) {
+func (t *tools) awaitBuilds(ctx context.Context, recs *recordIndexes, actors []*practice.Actor, views []recordView) {
 	timer := t.clock.NewTimer(recordWait)
 	defer timer.Stop()
 	p := progressFrom(ctx)
-	p.Expect(len(builds))
-	for i, b := range builds {
+	p.Expect(len(views))
+	for i, v := range views {
 		name := practiceName(ctx, actors[i])
-		for waiting := true; waiting; {
+		for !v.done {
 			select {
-			case <-b.done:
-				p.Answered(actors[i], len(b.failed) == 0)
-				waiting = false
-			case <-b.changed:
-				p.Step(fmt.Sprintf("%s: read %s", name, b.read()))
+			case <-v.changed:
+				now, err := recs.views(ctx, actors[i])
+				if err != nil {
+					return
+				}
+				if v = now[0]; !v.done {
+					p.Step(fmt.Sprintf("%s: read %s", name, v.read()))
+				}
 			case <-timer.C():
 				return
 			case <-ctx.Done():
 				return
 			}
 		}
+		p.Answered(actors[i], len(v.failed) == 0)
 	}
 }
 
@@ -127,27 +139,11 @@ func practiceName(ctx context.Context, a *practice.Actor) string {
 	return a.ID()
 }
 
-// coverage says how much of the record b has read.
-func (b *recordBuild) coverage(ctx context.Context, a *practice.Actor) recordCoverage {
+// coverage says how much of the record v has read.
+func (v recordView) coverage(practice string) recordCoverage {
 	state := "building"
-	select {
-	case <-b.done:
+	if v.done {
 		state = "complete"
-	default:
 	}
-	c := recordCoverage{Practice: practiceName(ctx, a), State: state, Read: b.read()}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	c.Failed = bounded(b.failed)
-	c.Unsearchable = bounded(b.unsearchable)
-	return c
-}
-
-// bounded keeps a list of notes short: the first few, then how many more.
-func bounded(list []string) []string {
-	const most = 10
-	if len(list) <= most {
-		return append([]string(nil), list...)
-	}
-	return append(append([]string(nil), list[:most]...), fmt.Sprintf("and %d more", len(list)-most))
+	return recordCoverage{Practice: practice, State: state, Read: v.read(), Failed: v.failed, Unsearchable: v.unsearchable}
 }

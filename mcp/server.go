@@ -37,6 +37,12 @@ func newServer(l *Loading) (*sdk.Server, *tools) {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: version.String()},
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
+	// search_record's actor starts with the first call that needs it, in the registry's tree.
+	t.records = sync.OnceValue(func() *recordIndexes {
+		r := newRecordIndexes(t.clock, t.reg.Events(), t.buildRecord)
+		t.reg.Start(r)
+		return r
+	})
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments, t.awaitRegistry)
 	t.addFind(s)
 	t.addConnect(s)
@@ -69,7 +75,7 @@ type tools struct {
 	handed  sync.Once
 	checks  argChecks                           // filled as tools are added, before any call
 	outputs map[reflect.Type]*jsonschema.Schema // output schemas by type, made once (outputSchema)
-	records recordIndexes                       // search_record's indexes, in memory only
+	records func() *recordIndexes               // search_record's indexes, in memory only
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -31,9 +31,23 @@ func TestDisconnectDropsTheActorAtOnce(t *testing.T) {
 	a := env.Actor(t, gone.ID)
 	env.Actor(t, kept.ID)
 	ctx := context.Background()
+	events, stop := env.Tree.Registry.Events().Subscribe(16)
+	defer stop()
 	d, err := env.Tree.Registry.Disconnect(ctx, strings.ToUpper(gone.Name))
 	if err != nil {
 		t.Fatal(err)
+	}
+	// Whoever keeps something of the practice hears of it before Disconnect returns.
+	for removed := false; !removed; {
+		select {
+		case e := <-events:
+			removed = e.Removed && e.Practice == gone.ID
+			if e.Removed && e.Practice != gone.ID {
+				t.Fatalf("removal of the wrong practice: %+v", e)
+			}
+		default:
+			t.Fatal("no removal event was published by the time Disconnect returned")
+		}
 	}
 	if d.ID != gone.ID || d.Revoked || !strings.Contains(d.Revocation, "no token revocation endpoint") {
 		t.Fatalf("Disconnect = %+v", d)

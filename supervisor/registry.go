@@ -31,6 +31,7 @@ type Registry struct {
 	opts      Options
 	log       *slog.Logger
 	practices *suture.Supervisor
+	tree      *suture.Supervisor // the root, where Start runs the MCP layer's own actors
 	box       *actor.Mailbox[regMsg]
 	clock     actor.Clock
 	audit     *auditor // nil without a store
@@ -49,10 +50,11 @@ type entry struct {
 	reloaded chan struct{} // closed once the actor has taken its latest reload; nil before any
 }
 
-func newRegistry(opts Options, practices *suture.Supervisor) *Registry {
+func newRegistry(opts Options, tree, practices *suture.Supervisor) *Registry {
 	return &Registry{
 		opts:      opts,
 		log:       opts.Logger.With("service", "registry"),
+		tree:      tree,
 		practices: practices,
 		box:       actor.NewMailbox[regMsg](),
 		clock:     actor.OrReal(opts.Clock),
@@ -221,6 +223,8 @@ func (r *Registry) sync(ctx context.Context, m *syncMsg) {
 			_ = r.practices.Remove(e.token)
 			e.actor.Close()
 			delete(r.entries, id)
+			// Before Sync returns: a subscriber has the news before the caller that removed it.
+			r.opts.Practice.Events.Publish(practice.Event{Practice: id, Name: e.name, Removed: true, At: r.clock.Now()})
 		}
 	}
 	r.gen = m.gen
@@ -276,6 +280,15 @@ func (r *Registry) names() string {
 // Clock is the registry's time, which callers that keep time-bound state of their own (the MCP
 // layer's paging cursors) share, so that tests control it too.
 func (r *Registry) Clock() actor.Clock { return r.clock }
+
+// Events is the tree's bus: every practice's state changes, and the registry's news that a
+// practice is no longer served (Event.Removed).
+func (r *Registry) Events() *actor.Bus[practice.Event] { return r.opts.Practice.Events }
+
+// Start runs s in the tree, beside the registry, until the tree stops; suture restarts it if it
+// fails. It is for the MCP layer's own actors (search_record's indexes), which hold what they
+// read of the practices and must stop with them.
+func (r *Registry) Start(s suture.Service) { r.tree.Add(s) }
 
 // Install is how healow was installed, for the MCP layer to word its own advice as the
 // practices' errors do.

@@ -53,6 +53,7 @@ type Options struct {
 //	├── audit           writes the audit trail
 //	├── practices
 //	│   └── practice pr_…
+//	├── record indexes  search_record's, once it is first called (Registry.Start)
 //	├── registry
 //	├── state recorder  remembers each practice's last state in the store
 //	└── status          answers healow status (with Options.StatusDir)
@@ -110,7 +111,7 @@ func New(opts Options) *Tree {
 	hook := eventHook(opts.Logger, now)
 	root := suture.New("healow", suture.Spec{EventHook: hook})
 	practices := suture.New("practices", suture.Spec{EventHook: hook, FailureBackoff: 5 * time.Second})
-	reg := newRegistry(opts, practices)
+	reg := newRegistry(opts, root, practices)
 	t := &Tree{root: root, Registry: reg, Started: now(), Events: opts.Practice.Events}
 	root.Add(reg)
 	root.Add(practices)

@@ -204,7 +204,7 @@ func TestDemoRuns(t *testing.T) {
 		"lab_trend ldl: 4 points charted", "chart: " + chart,
 		// A word only in the progress notes' text, found at both practices.
 		`search_record "complaints": 2 matches`,
-		"Lakeside Internal Medicine: complete (14 of 14 kinds of record",
+		"Lakeside Internal Medicine: complete (15 of 15 kinds of record",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out.String())

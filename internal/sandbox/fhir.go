@@ -78,7 +78,7 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, p *practice, tok *
 		writeOutcome(w, http.StatusGone, "deleted", typ+"/"+id+" was deleted")
 		return
 	}
-	rec := p.find(typ, id)
+	rec := s.find(p, typ, id)
 	if rec == nil || (rec.patient != "" && rec.patient != p.patientID) {
 		writeOutcome(w, http.StatusNotFound, "not-found", typ+"/"+id+" was not found")
 		return
@@ -130,7 +130,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request, p *practice, tok
 		}
 	}
 	var matches []*record
-	for _, rec := range p.byType[typ] {
+	for _, rec := range s.withAdded(p, typ) {
 		if rec.patient != "" && rec.patient != p.patientID {
 			continue
 		}

@@ -73,6 +73,7 @@ type Server struct {
 	faults  map[string]Faults
 	buckets map[string]bucket
 	stats   Stats
+	added   map[string]map[string][]*record // by practice code and type: what AddNote added
 }
 
 // Start generates a fresh CA (ECDSA P-256) and a leaf certificate for

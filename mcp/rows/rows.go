@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -64,6 +66,9 @@ var builders = map[string]builder{
 	"Device":             device,
 	"Coverage":           coverage,
 }
+
+// Types are the types rows has a row for, sorted: the kinds of record the typed tools read.
+func Types() []string { return slices.Sorted(maps.Keys(builders)) }
 
 // Known reports whether rows has a row for resources of type typ.
 func Known(typ string) bool { _, ok := builders[typ]; return ok }
