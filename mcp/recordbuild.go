@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -185,7 +184,7 @@ func (t *tools) buildKind(ctx context.Context, a *practice.Actor, b *recordBuild
 }
 
 func (t *tools) buildDoc(ctx context.Context, a *practice.Actor, b *recordBuild, info practice.Info, d docRef) {
-	if _, err := recordindex.DocumentText(d.contentType, nil); errors.Is(err, recordindex.ErrNotText) {
+	if !recordindex.Reads(d.contentType) {
 		b.unsearchableAdd(fmt.Sprintf("%s (%s: its text is not read)", d.ref, cutText(d.contentType, 64)))
 		return
 	}
@@ -208,7 +207,7 @@ func (t *tools) buildDoc(ctx context.Context, a *practice.Actor, b *recordBuild,
 		if ct == "" {
 			ct = d.contentType
 		}
-		text, err = recordindex.DocumentText(ct, bin.data)
+		text, err = recordindex.DocumentText(ctx, ct, bin.data)
 	}
 	if err != nil {
 		b.unsearchableAdd(fmt.Sprintf("%s (%s)", d.ref, firstLine(explain(err).Error())))
