@@ -200,6 +200,8 @@ func TestDemoRuns(t *testing.T) {
 		"lab_trend ldl: 4 points charted", "chart: " + chart,
 		// A word only in the progress notes' text, found at both practices.
 		`search_record "complaints": 2 matches`,
+		// A word only in the referral letters' PDF text.
+		`search_record "consultant": 2 matches`, "DocumentReference/",
 		"Lakeside Internal Medicine: complete (14 of 14 kinds of record",
 	} {
 		if !strings.Contains(out.String(), want) {
