@@ -87,6 +87,8 @@ func TestPDFTextReadsRealWorldFiles(t *testing.T) {
 		// HTML through WeasyPrint: subset TrueType fonts (Identity-H) with ToUnicode maps, in
 		// object streams with a cross-reference stream (as qpdf rewrote it), a table, two columns.
 		{"weasyprint.pdf", []string{"discharge summary referral note", "ldl 131 mg dl hemoglobin a1c 6 1", "lisinopril dosing", "café visits naïve résumé and smoking cessation"}},
+		// The same as WeasyPrint wrote it: its fonts' glyph widths (/W) in plain sight.
+		{"weasyprint-cidfonts.pdf", []string{"discharge summary referral note", "café visits naïve résumé and smoking cessation"}},
 		// ReportLab: ASCII85 and Flate filters, justified paragraphs.
 		{"reportlab.pdf", []string{"consultation report referral note", "albuterol was prescribed referral note", "justified text with café and naïve résumé words"}},
 	} {
@@ -152,6 +154,28 @@ func xrefStreamPDF(holder int) []byte {
 	fmt.Fprintf(&out, "2 0 obj\n<< /Type /XRef /Size 4 /W [1 2 1] /Root 1 0 R /Length %d >>\nstream\n%s\nendstream\nendobj\n", len(entries), entries)
 	fmt.Fprintf(&out, "startxref\n%d\n%%%%EOF\n", xref)
 	return out.Bytes()
+}
+
+// A long document is read to its 100th page, within the read budget that the parser's re-reads
+// count against: it reads an object again each time it is used.
+func TestPDFTextReadsAHundredPages(t *testing.T) {
+	t.Parallel()
+	objects := []string{"<< /Type /Catalog /Pages 2 0 R >>", "", "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"}
+	var kids []string
+	for n := 1; n <= 120; n++ {
+		kids = append(kids, fmt.Sprintf("%d 0 R", len(objects)+1))
+		objects = append(objects,
+			fmt.Sprintf("<< /Type /Page /Parent 2 0 R /Resources << /Font << /F1 3 0 R >> >> /Contents %d 0 R >>", len(objects)+2),
+			deflated([]byte(fmt.Sprintf("BT /F1 12 Tf 72 720 Td (Page%03d of the letter) Tj ET", n))))
+	}
+	objects[1] = fmt.Sprintf("<< /Type /Pages /Kids [%s] /Count 120 >>", strings.Join(kids, " "))
+	text, err := PDFText(t.Context(), testPDF(objects, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(text, "Page001 of") || !strings.Contains(text, "Page100 of") || strings.Contains(text, "Page101") {
+		t.Errorf("pages read: %q … %q", cut(text, 40), text[max(0, len(text)-40):])
+	}
 }
 
 // A hostile or broken file ends with a reason, never a crash or a hang: each of these hangs the
@@ -245,7 +269,7 @@ func TestDocumentTextReadsPDF(t *testing.T) {
 // the fuzzer's limit), with text that is valid UTF-8 without control characters and within its
 // bound, or with one of its reasons.
 func FuzzPDFText(f *testing.F) {
-	for _, name := range []string{"ghostscript.pdf", "weasyprint.pdf", "reportlab.pdf", "encrypted.pdf"} {
+	for _, name := range []string{"ghostscript.pdf", "weasyprint.pdf", "weasyprint-cidfonts.pdf", "reportlab.pdf", "encrypted.pdf"} {
 		data, err := os.ReadFile("testdata/" + name)
 		if err != nil {
 			f.Fatal(err)
@@ -254,7 +278,10 @@ func FuzzPDFText(f *testing.F) {
 	}
 	f.Add(testPDF(onePage(stream([]byte("BT /F1 12 Tf [(a) -300 (b)] TJ 0 -14 Td (c) Tj T* (d) ' ET"))), ""))
 	f.Add(testPDF(onePage(deflated([]byte("BT /F1 12 Tf (compressed) Tj ET"))), ""))
-	f.Add(testPDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R] /Count 5 >>"}, "/Prev XREF"))
+	// Loops that end at the read budget (TestPDFTextRefusesHostileFiles has them) are left out:
+	// each costs tens of milliseconds, and the fuzzer would spend its time on their mutations.
+	f.Add(testPDF([]string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [2 0 R] /Count 5 >>"}, ""))
+	f.Add(xrefStreamPDF(1))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		text, err := PDFText(t.Context(), data)
 		if err != nil {

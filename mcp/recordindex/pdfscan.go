@@ -77,26 +77,10 @@ func (s *pdfScanner) token(tok string) bool {
 	case "/Filter":
 		t, _ := s.next()
 		s.obj.filter = t
-	case "/W":
-		return s.array(func(vs []int64) bool {
-			for _, v := range vs {
-				if v < 0 || v > pdfMaxWidth {
-					return false
-				}
-			}
-			s.obj.w = vs
-			return true
-		})
+	case "/W": // a font's glyph widths too, checked only when this is a cross-reference stream
+		s.obj.w = s.ints()
 	case "/Index":
-		return s.array(func(vs []int64) bool {
-			for i := 0; i+1 < len(vs); i += 2 {
-				if vs[i] < 0 || vs[i+1] < 0 || vs[i]+vs[i+1] > pdfMaxObjects {
-					return false
-				}
-			}
-			s.obj.index = vs
-			return true
-		})
+		s.obj.index = s.ints()
 	case "stream":
 		end := bytes.Index(s.data[s.pos:], []byte("endstream"))
 		if end < 0 {
@@ -107,7 +91,7 @@ func (s *pdfScanner) token(tok string) bool {
 			s.pos += end
 		}
 		if s.obj.isXRef {
-			return s.xrefStream(data)
+			return s.obj.bounded() && s.xrefStream(data)
 		}
 	}
 	return true
@@ -120,6 +104,21 @@ type pdfXRefDict struct {
 	filter             string
 	predictor, columns int64
 	w, index           []int64
+}
+
+// bounded says whether a cross-reference stream's fields and subsections are within bounds.
+func (d pdfXRefDict) bounded() bool {
+	for _, v := range d.w {
+		if v < 0 || v > pdfMaxWidth {
+			return false
+		}
+	}
+	for i := 0; i+1 < len(d.index); i += 2 {
+		if d.index[i] < 0 || d.index[i+1] < 0 || d.index[i]+d.index[i+1] > pdfMaxObjects {
+			return false
+		}
+	}
+	return true
 }
 
 // xrefStream reads a cross-reference stream's entries as the parser would, noting which
@@ -291,20 +290,20 @@ func (s *pdfScanner) intAtMost(limit int64, v *int64) bool {
 	return err != nil || f <= float64(limit)
 }
 
-// array reads "[ numbers ]" and asks ok of them; what is not a number array passes.
-func (s *pdfScanner) array(ok func([]int64) bool) bool {
+// ints reads "[ integers ]"; anything else is nil.
+func (s *pdfScanner) ints() []int64 {
 	if tok, more := s.next(); !more || tok != "[" {
-		return true
+		return nil
 	}
-	var vs []int64
+	vs := []int64{}
 	for {
 		tok, more := s.next()
 		if !more || tok == "]" {
-			return ok(vs)
+			return vs
 		}
 		v, err := strconv.ParseInt(tok, 10, 64)
 		if err != nil {
-			return false // a number too large to read, or garbage where numbers belong
+			return nil
 		}
 		vs = append(vs, v)
 	}
