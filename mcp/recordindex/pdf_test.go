@@ -212,6 +212,9 @@ func TestPDFTextRefusesHostileFiles(t *testing.T) {
 		{"a cross-reference table of a billion objects", []byte(strings.Replace(string(testPDF(good, "")), "xref\n0 6", "xref\n999999999 6", 1)), ErrPDFTooLarge},
 		{"a cross-reference stream of a billion objects", bytes.Replace(xrefStreamPDF(1), []byte("/Size 4"), []byte("/Si#7Ae 999999999"), 1), ErrPDFTooLarge},
 		{"fields a gigabyte wide", bytes.Replace(xrefStreamPDF(1), []byte("/W [1 2 1]"), []byte("/W [1 2 999999999]"), 1), ErrPDFTooLarge},
+		// Keys and values paired otherwise by the parser than they look: /Q /Type, /Size 999999999.
+		{"a /Size behind a name that looks like a key", bytes.Replace(xrefStreamPDF(1), []byte("/Size 4"), []byte("/Q /Type /Size 999999999"), 1), ErrPDFTooLarge},
+		{"/W behind a name that looks like a key", bytes.Replace(xrefStreamPDF(1), []byte("/W [1 2 1]"), []byte("/Q /Type /W [1 2 999999999]"), 1), ErrPDFTooLarge},
 		{"an unknown filter", testPDF(onePage("<< /Length 4 /Filter /NoSuchDecode >>\nstream\nabcd\nendstream"), ""), ErrPDFMalformed},
 		{"only an image", testPDF(onePage(stream([]byte("q 100 0 0 100 0 0 cm /Im1 Do Q"))), ""), ErrPDFNoText},
 	} {

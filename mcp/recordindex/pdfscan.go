@@ -5,6 +5,7 @@ import (
 	"compress/zlib"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // The parser sizes tables by numbers it reads from the file before anything can bound it: a
@@ -66,8 +67,9 @@ func (s *pdfScanner) token(tok string) bool {
 	case "obj":
 		s.obj = pdfXRefDict{}
 	case "/Type":
-		t, _ := s.next()
-		s.obj.isXRef = t == "/XRef"
+		if s.value() == "/XRef" { // a later /Type, paired otherwise by the parser, does not undo it
+			s.obj.isXRef = true
+		}
 	case "/Size":
 		return s.intAtMost(pdfMaxObjects, nil)
 	case "/Columns":
@@ -75,8 +77,7 @@ func (s *pdfScanner) token(tok string) bool {
 	case "/Predictor":
 		return s.intAtMost(1<<31, &s.obj.predictor)
 	case "/Filter":
-		t, _ := s.next()
-		s.obj.filter = t
+		s.obj.filter = s.value()
 	case "/W": // a font's glyph widths too, checked only when this is a cross-reference stream
 		s.obj.w = s.ints()
 	case "/Index":
@@ -203,6 +204,7 @@ type pdfScanner struct {
 	data    []byte
 	pos     int
 	lexical bool
+	pending string // a token read ahead, to be read again
 
 	obj      pdfXRefDict
 	inStream map[int64]bool // objects a cross-reference stream places in an object stream
@@ -217,7 +219,22 @@ func isPDFDelim(c byte) bool {
 	return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0
 }
 
+// value is the token after a key. A name is left to be read next as a key in its own right:
+// the parser may pair the file's tokens otherwise than here ("/A /Type /Size 9999999" is, to
+// it, /A /Type and /Size 9999999).
+func (s *pdfScanner) value() string {
+	tok, _ := s.next()
+	if strings.HasPrefix(tok, "/") {
+		s.pending = tok
+	}
+	return tok
+}
+
 func (s *pdfScanner) next() (string, bool) {
+	if tok := s.pending; tok != "" {
+		s.pending = ""
+		return tok, true
+	}
 	for s.pos < len(s.data) {
 		c := s.data[s.pos]
 		switch {
@@ -279,10 +296,7 @@ func (s *pdfScanner) skipString() {
 // and so does anything that is no number (an indirect reference is checked where PDFText
 // reads it).
 func (s *pdfScanner) intAtMost(limit int64, v *int64) bool {
-	tok, ok := s.next()
-	if !ok {
-		return true
-	}
+	tok := s.value()
 	f, err := strconv.ParseFloat(tok, 64)
 	if err == nil && v != nil {
 		*v = int64(f)
@@ -292,7 +306,7 @@ func (s *pdfScanner) intAtMost(limit int64, v *int64) bool {
 
 // ints reads "[ integers ]"; anything else is nil.
 func (s *pdfScanner) ints() []int64 {
-	if tok, more := s.next(); !more || tok != "[" {
+	if s.value() != "[" {
 		return nil
 	}
 	vs := []int64{}
