@@ -215,6 +215,9 @@ func TestPDFTextRefusesHostileFiles(t *testing.T) {
 		// Keys and values paired otherwise by the parser than they look: /Q /Type, /Size 999999999.
 		{"a /Size behind a name that looks like a key", bytes.Replace(xrefStreamPDF(1), []byte("/Size 4"), []byte("/Q /Type /Size 999999999"), 1), ErrPDFTooLarge},
 		{"/W behind a name that looks like a key", bytes.Replace(xrefStreamPDF(1), []byte("/W [1 2 1]"), []byte("/Q /Type /W [1 2 999999999]"), 1), ErrPDFTooLarge},
+		{"decoding parameters written as a reference", testPDF(onePage("<< /Length 4 /Filter /FlateDecode /DecodeParms 6 0 R >>\nstream\nabcd\nendstream"), ""), ErrPDFTooLarge},
+		{"a predictor's columns written as a reference", testPDF(onePage("<< /Length 4 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 6 0 R >> >>\nstream\nabcd\nendstream"), ""), ErrPDFTooLarge},
+		{"a predictor's row of 2^40 bytes", testPDF(onePage("<< /Length 4 /Filter /FlateDecode /DecodeParms << /Predictor 12 /Columns 1099511627776 >> >>\nstream\nabcd\nendstream"), ""), ErrPDFTooLarge},
 		{"an unknown filter", testPDF(onePage("<< /Length 4 /Filter /NoSuchDecode >>\nstream\nabcd\nendstream"), ""), ErrPDFMalformed},
 		{"only an image", testPDF(onePage(stream([]byte("q 100 0 0 100 0 0 cm /Im1 Do Q"))), ""), ErrPDFNoText},
 	} {

@@ -73,7 +73,11 @@ func (s *pdfScanner) token(tok string) bool {
 	case "/Size":
 		return s.intAtMost(pdfMaxObjects, nil)
 	case "/Columns":
-		return s.intAtMost(pdfMaxColumns, &s.obj.columns)
+		return !s.reference() && s.intAtMost(pdfMaxColumns, &s.obj.columns)
+	case "/DecodeParms":
+		// Written indirectly, the parameters (and their /Columns) could be inside an object
+		// stream, out of this scan's sight; no producer writes them so.
+		return !s.reference()
 	case "/Predictor":
 		return s.intAtMost(1<<31, &s.obj.predictor)
 	case "/Filter":
@@ -217,6 +221,20 @@ func isPDFSpace(c byte) bool {
 
 func isPDFDelim(c byte) bool {
 	return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0
+}
+
+// reference says whether the next tokens are an indirect reference ("12 0 R"), without reading
+// them.
+func (s *pdfScanner) reference() bool {
+	pos, pending := s.pos, s.pending
+	defer func() { s.pos, s.pending = pos, pending }()
+	var toks [3]string
+	for i := range toks {
+		toks[i], _ = s.next()
+	}
+	_, err1 := strconv.ParseUint(toks[0], 10, 64)
+	_, err2 := strconv.ParseUint(toks[1], 10, 64)
+	return err1 == nil && err2 == nil && toks[2] == "R"
 }
 
 // value is the token after a key. A name is left to be read next as a key in its own right:
