@@ -2,7 +2,6 @@ package mcp
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -120,7 +119,7 @@ func (b *recordBuilder) buildKind(ctx context.Context, kind string) ([]docRef, e
 }
 
 func (b *recordBuilder) buildDoc(ctx context.Context, d docRef) {
-	if _, err := recordindex.DocumentText(d.contentType, nil); errors.Is(err, recordindex.ErrNotText) {
+	if !recordindex.Reads(d.contentType) {
 		b.unsearchable(fmt.Sprintf("%s (%s: its text is not read)", d.ref, cutText(d.contentType, 64)))
 		return
 	}
@@ -143,7 +142,7 @@ func (b *recordBuilder) buildDoc(ctx context.Context, d docRef) {
 		if ct == "" {
 			ct = d.contentType
 		}
-		text, err = recordindex.DocumentText(ct, bin.data)
+		text, err = recordindex.DocumentText(ctx, ct, bin.data)
 	}
 	if err != nil {
 		b.unsearchable(fmt.Sprintf("%s (%s)", d.ref, firstLine(explain(err).Error())))

@@ -205,6 +205,8 @@ func TestDemoRuns(t *testing.T) {
 		// A word only in the progress notes' text, found at both practices.
 		`search_record "complaints": 2 matches`,
 		"Lakeside Internal Medicine: complete (15 of 15 kinds of record",
+		// A word only in the referral letters' PDF text.
+		`search_record "consultant": 2 matches`, "DocumentReference/",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("demo output lacks %q:\n%s", want, out.String())

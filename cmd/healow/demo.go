@@ -177,7 +177,13 @@ func demo(ctx context.Context, out io.Writer, chartDir string) error {
 	if err := d.trend(chartDir); err != nil {
 		return err
 	}
-	return d.recordSearch("complaints")
+	// A word in the progress notes' text, then one only in the text of the referral letters' PDFs.
+	for _, word := range []string{"complaints", "consultant"} {
+		if err := d.recordSearch(word); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 type demoClient struct {

@@ -126,6 +126,7 @@ func (b *builder) referralLines() []string {
 		"Date: " + dateOnly(v.start) + "   From: " + v.clinName,
 		"Referral: " + b.spec.referral.display,
 		"Reason: " + b.spec.problems[0].display,
+		"Question for the consultant: evaluation and advice on ongoing management.", // a word no other record has
 	}
 }
 

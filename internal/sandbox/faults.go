@@ -52,6 +52,9 @@ type Faults struct {
 	// AccessTokenTTL, when positive, replaces Options.AccessTokenTTL for this practice's new
 	// tokens.
 	AccessTokenTTL time.Duration
+	// DamagedPDFs serves every PDF Binary cut off halfway, as a document whose upload broke off
+	// is, in its raw form and in the Binary resource's data alike.
+	DamagedPDFs bool
 }
 
 // notActivatedBody is eCW's exact wording, which clients match on.

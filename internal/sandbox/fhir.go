@@ -1,6 +1,7 @@
 package sandbox
 
 import (
+	"encoding/json"
 	"net/http"
 	"strings"
 )
@@ -87,11 +88,19 @@ func (s *Server) read(w http.ResponseWriter, r *http.Request, p *practice, tok *
 		writeOutcome(w, http.StatusForbidden, "forbidden", scopeDenied)
 		return
 	}
-	if typ == "Binary" && !wantsFHIRJSON(r.Header.Get("Accept")) {
-		writeBody(w, http.StatusOK, rec.contentType, rec.content)
-		return
+	body := rec.body
+	if typ == "Binary" {
+		content := rec.content
+		if rec.contentType == "application/pdf" && s.faultsFor(p).DamagedPDFs {
+			content = content[:len(content)/2]
+			body, _ = json.Marshal(obj{"resourceType": "Binary", "id": id, "contentType": rec.contentType, "data": content})
+		}
+		if !wantsFHIRJSON(r.Header.Get("Accept")) {
+			writeBody(w, http.StatusOK, rec.contentType, content)
+			return
+		}
 	}
-	writeBody(w, http.StatusOK, fhirJSON, rec.body)
+	writeBody(w, http.StatusOK, fhirJSON, body)
 }
 
 // wantsFHIRJSON reports whether an Accept header asks for the Binary

@@ -1,8 +1,10 @@
 package recordindex
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
 	"runtime"
 	"strings"
 	"testing"
@@ -60,7 +62,7 @@ func (rec record) build() *Index {
 		if strings.HasPrefix(d, "<html>") {
 			ct = "text/html"
 		}
-		text, _ := DocumentText(ct, []byte(d))
+		text, _ := DocumentText(context.Background(), ct, []byte(d))
 		x.Add(Doc{Ref: fmt.Sprint("DocumentReference/d", i), Title: "Visit note", Text: text})
 	}
 	return x
@@ -119,5 +121,23 @@ func BenchmarkScan(b *testing.B) {
 		if n == 0 {
 			b.Fatal("no match")
 		}
+	}
+}
+
+// BenchmarkPDFText reads the text of the PDFs under testdata, as a build does for each PDF a
+// practice holds.
+func BenchmarkPDFText(b *testing.B) {
+	for _, name := range []string{"ghostscript.pdf", "weasyprint.pdf", "reportlab.pdf"} {
+		data, err := os.ReadFile("testdata/" + name)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.TrimSuffix(name, ".pdf"), func(b *testing.B) {
+			for b.Loop() {
+				if _, err := PDFText(context.Background(), data); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

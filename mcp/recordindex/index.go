@@ -1,11 +1,14 @@
 // Package recordindex is a small full-text index of one patient's record, held in memory only:
 // it writes nothing to disk and logs nothing, because everything in it is patient data.
 //
-// It is an inverted index of lower-cased Unicode word tokens. A query word matches a token that
-// equals it or, from three letters on, starts with it (so "diabet" finds "diabetes" and
-// "cough" finds "coughing"); every query word must match. Documents rank by term frequency,
-// weighted by the field the word is in, with exact matches worth more than prefixes. A plain
-// map suits a record of a few thousand resources: see docs/performance.md for the figures.
+// It is an inverted index of the stems of lower-cased Unicode words: English words are reduced
+// by the Snowball (Porter2) stemmer, so "infections" finds "infection" and "smoking" finds
+// "smokes". A query word matches a word of the same stem or, from three letters on, a word it
+// begins, itself or stemmed (so "diabet" finds "diabetes" and "smoking" finds "smoker");
+// every query word must match. Documents rank by term frequency, weighted by the field the word
+// is in, with a word of the same stem worth more than one it begins. A snippet shows the
+// document's own words around the first that matched. A plain map suits a record of a few
+// thousand resources: see docs/performance.md for the figures.
 package recordindex
 
 import (
@@ -14,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"unicode"
+
+	"github.com/kljensen/snowball/english"
 )
 
 // Doc is one searchable thing: a resource, or a document's text.
@@ -41,12 +46,13 @@ type posting struct {
 type Index struct {
 	mu       sync.RWMutex
 	docs     []*Doc
-	postings map[string][]posting
-	terms    []string // sorted keys of postings, for prefix matches; nil when stale
+	postings map[string][]posting // by stem
+	stems    map[string]string    // each word the documents hold, and its stem
+	words    []string             // sorted keys of stems, for prefix matches; nil when stale
 }
 
 // New returns an empty index.
-func New() *Index { return &Index{postings: map[string][]posting{}} }
+func New() *Index { return &Index{postings: map[string][]posting{}, stems: map[string]string{}} }
 
 // Field weights: a word in a title says more about what a resource is than one in its text.
 const (
@@ -69,12 +75,36 @@ func (x *Index) Add(d Doc) {
 	defer x.mu.Unlock()
 	id := int32(len(x.docs))
 	x.docs = append(x.docs, &d)
+	byStem := make(map[string]float32, len(counts))
 	for w, c := range counts {
-		if _, ok := x.postings[w]; !ok {
-			x.terms = nil
-		}
-		x.postings[w] = append(x.postings[w], posting{id, c})
+		byStem[x.stemLocked(w)] += c
 	}
+	for s, c := range byStem {
+		x.postings[s] = append(x.postings[s], posting{id, c})
+	}
+}
+
+// stemLocked is w's stem, from the words seen before when it is one: a record repeats its
+// words, and a map is cheaper than the stemmer. Called with x.mu held for writing.
+func (x *Index) stemLocked(w string) string {
+	s, ok := x.stems[w]
+	if !ok {
+		s = Stem(w)
+		x.stems[w] = s
+		x.words = nil
+	}
+	return s
+}
+
+// Stem is the Snowball (Porter2) English stem of a lower-cased word of ASCII letters; any other
+// word (a number, "a1c", a word with accents) is its own stem.
+func Stem(w string) string {
+	for i := 0; i < len(w); i++ {
+		if w[i] < 'a' || w[i] > 'z' {
+			return w
+		}
+	}
+	return english.Stem(w, false)
 }
 
 // Len is how many documents the index holds.
@@ -94,25 +124,24 @@ func (x *Index) Search(query string, limit int) ([]Hit, int) {
 	// Searches are few and short: one lock for the whole, which also rebuilds the sorted words.
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.terms == nil {
-		x.terms = make([]string, 0, len(x.postings))
-		for w := range x.postings {
-			x.terms = append(x.terms, w)
+	if x.words == nil {
+		x.words = make([]string, 0, len(x.stems))
+		for w := range x.stems {
+			x.words = append(x.words, w)
 		}
-		sort.Strings(x.terms)
+		sort.Strings(x.words)
 	}
 	var scores map[int32]float64
-	matched := map[int32][]string{} // the index's words each document matched, for its snippet
+	matched := map[int32]map[string]bool{} // the stems each document matched, for its snippet
 	for _, q := range words {
 		s := map[int32]float64{}
-		for _, term := range x.matching(q) {
-			share := 1.0
-			if term != q {
-				share = prefixShare
-			}
+		for term, share := range x.matching(q) {
 			for _, p := range x.postings[term] {
 				s[p.doc] += share * float64(p.weight)
-				matched[p.doc] = append(matched[p.doc], term)
+				if matched[p.doc] == nil {
+					matched[p.doc] = map[string]bool{}
+				}
+				matched[p.doc][term] = true
 			}
 		}
 		if scores == nil {
@@ -144,25 +173,28 @@ func (x *Index) Search(query string, limit int) ([]Hit, int) {
 	hits := make([]Hit, 0, min(limit, total))
 	for _, d := range ids[:min(limit, total)] {
 		doc := x.docs[d]
-		hits = append(hits, Hit{Doc: doc, Score: scores[d], Snippet: snippet(doc, matched[d])})
+		hits = append(hits, Hit{Doc: doc, Score: scores[d], Snippet: x.snippetLocked(doc, matched[d])})
 	}
 	return hits, total
 }
 
-// matching is the index's words that q matches: itself, and from minPrefix letters on the
-// words it begins. Called with x.mu held.
-func (x *Index) matching(q string) []string {
-	if len([]rune(q)) < minPrefix {
-		if _, ok := x.postings[q]; ok {
-			return []string{q}
+// matching is the stems q matches, with the share of a match each is worth: its own stem in
+// full, and from minPrefix letters on, the stems of the words that begin with q or with its
+// stem, at prefixShare. Called with x.mu held.
+func (x *Index) matching(q string) map[string]float64 {
+	own := Stem(q)
+	terms := map[string]float64{}
+	if len([]rune(q)) >= minPrefix {
+		for _, p := range []string{q, own} {
+			for i := sort.SearchStrings(x.words, p); i < len(x.words) && strings.HasPrefix(x.words[i], p); i++ {
+				terms[x.stems[x.words[i]]] = prefixShare
+			}
 		}
-		return nil
 	}
-	var out []string
-	for i := sort.SearchStrings(x.terms, q); i < len(x.terms) && strings.HasPrefix(x.terms[i], q); i++ {
-		out = append(out, x.terms[i])
+	if _, ok := x.postings[own]; ok {
+		terms[own] = 1
 	}
-	return out
+	return terms
 }
 
 // Words splits s into lower-cased words of letters and digits.
@@ -173,21 +205,15 @@ func Words(s string) []string {
 // SnippetRunes bounds a snippet: enough to see a word in its sentence.
 const SnippetRunes = 160
 
-// snippet is the text around the first of words in the document, or the start of its title.
-func snippet(d *Doc, words []string) string {
+// snippetLocked is the text around the first word of the document whose stem is one of stems,
+// in the document's own words, or the start of its title. Called with x.mu held.
+func (x *Index) snippetLocked(d *Doc, stems map[string]bool) string {
 	for _, field := range []string{d.Text, d.Title} {
-		lower := strings.ToLower(field)
-		at := -1
-		for _, w := range words {
-			if i := wordAt(lower, w); i >= 0 && (at < 0 || i < at) {
-				at = i
-			}
-		}
-		if at < 0 {
+		pos := x.firstLocked(field, stems)
+		if pos < 0 {
 			continue
 		}
 		r := []rune(field)
-		pos := len([]rune(field[:min(at, len(field))]))
 		start := max(0, pos-SnippetRunes/2)
 		end := min(len(r), start+SnippetRunes)
 		s := strings.Join(strings.Fields(string(r[start:end])), " ")
@@ -202,26 +228,34 @@ func snippet(d *Doc, words []string) string {
 	return cut(d.Title, SnippetRunes)
 }
 
-// wordAt is where w starts a word in lower, or -1. Lower-casing can change a string's length
-// in bytes, so the offset is into lower; snippet maps it back through runes, which keeps it
-// close enough for a window of text.
-func wordAt(lower, w string) int {
-	for off := 0; ; {
-		i := strings.Index(lower[off:], w)
-		if i < 0 {
-			return -1
+// firstLocked is the position, in runes, of the first word of field whose stem is one of
+// stems, or -1. Called with x.mu held.
+func (x *Index) firstLocked(field string, stems map[string]bool) int {
+	runes, start, startRune := 0, -1, 0 // where the current word began, in bytes and runes
+	matches := func(end int) bool {
+		w := strings.ToLower(field[start:end])
+		s, ok := x.stems[w]
+		if !ok {
+			s = Stem(w)
 		}
-		i += off
-		if i == 0 || !isWordRune(lastRune(lower[:i])) {
-			return i
-		}
-		off = i + len(w)
+		return stems[s]
 	}
-}
-
-func lastRune(s string) rune {
-	r := []rune(s)
-	return r[len(r)-1]
+	for i, r := range field {
+		switch {
+		case isWordRune(r) && start < 0:
+			start, startRune = i, runes
+		case !isWordRune(r) && start >= 0:
+			if matches(i) {
+				return startRune
+			}
+			start = -1
+		}
+		runes++
+	}
+	if start >= 0 && matches(len(field)) {
+		return startRune
+	}
+	return -1
 }
 
 func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }

@@ -2,6 +2,7 @@ package recordindex
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"encoding/xml"
 	"errors"
@@ -66,25 +67,45 @@ func walk(v any, b *strings.Builder) {
 	}
 }
 
-// ErrNotText is what DocumentText says of content it cannot read as text (a PDF, an image).
+// ErrNotText is what DocumentText says of content it cannot read as text (an image, a video).
 var ErrNotText = errors.New("not a text format the index reads")
 
 // DocumentText is the text of a document's content: plain text as is, HTML and XML (C-CDA)
-// reduced to their text nodes, RTF stripped of its control words.
-func DocumentText(contentType string, data []byte) (string, error) {
+// reduced to their text nodes, RTF stripped of its control words, a PDF's text read within
+// bounds (PDFText), as long as ctx lasts.
+func DocumentText(ctx context.Context, contentType string, data []byte) (string, error) {
+	switch format(contentType) {
+	case "markup":
+		return MarkupText(data), nil
+	case "rtf":
+		return RTFText(data), nil
+	case "text":
+		return strings.ToValidUTF8(string(data), "\uFFFD"), nil
+	case "pdf":
+		return PDFText(ctx, data)
+	}
+	return "", ErrNotText
+}
+
+// Reads says whether DocumentText reads content of this type, before it is fetched.
+func Reads(contentType string) bool { return format(contentType) != "" }
+
+func format(contentType string) string {
 	mt, _, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		mt = strings.ToLower(strings.TrimSpace(contentType))
 	}
 	switch {
 	case mt == "text/html", mt == "application/xhtml+xml", mt == "application/xml", mt == "text/xml", strings.HasSuffix(mt, "+xml"):
-		return MarkupText(data), nil
+		return "markup"
 	case mt == "text/rtf", mt == "application/rtf":
-		return RTFText(data), nil
+		return "rtf"
 	case strings.HasPrefix(mt, "text/"):
-		return strings.ToValidUTF8(string(data), "\uFFFD"), nil
+		return "text"
+	case mt == "application/pdf":
+		return "pdf"
 	}
-	return "", ErrNotText
+	return ""
 }
 
 // MarkupText is the text nodes of HTML or XML, read leniently: HTML is not XML, and a broken
