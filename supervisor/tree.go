@@ -50,13 +50,15 @@ type Options struct {
 // Tree is the root of the service tree:
 //
 //	healow
-//	├── audit           writes the audit trail
+//	├── audit               writes the audit trail
+//	├── practice directory  eClinicalWorks' endpoint directory (with Options.Directory)
 //	├── practices
 //	│   └── practice pr_…
 //	├── record indexes  search_record's, once it is first called (Registry.Start)
 //	├── registry
-//	├── state recorder  remembers each practice's last state in the store
-//	└── status          answers healow status (with Options.StatusDir)
+//	├── sign-ins            the SMART launches in flight (with Options.Connector)
+//	├── state recorder      remembers each practice's last state in the store
+//	└── status              answers healow status (with Options.StatusDir)
 type Tree struct {
 	root     *suture.Supervisor
 	Registry *Registry
@@ -117,6 +119,9 @@ func New(opts Options) *Tree {
 	root.Add(practices)
 	if opts.Connector != nil && opts.Connector.States != nil {
 		root.Add(opts.Connector.States) // the sign-ins in flight, for connect_practice and complete_oauth
+	}
+	if opts.Directory != nil {
+		root.Add(opts.Directory) // the practice directory, for find_practice
 	}
 	if store := opts.Practice.Store; store != nil {
 		reg.audit = &auditor{store: store, rows: make(chan vault.Access, auditBuffer), retention: opts.AuditRetention,

@@ -64,16 +64,17 @@ func runConnect(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		if *name, *base, err = byCode(ctx, dir, *code, *name, os.Stderr); err != nil {
+		stop := running(ctx, dir)
+		*name, *base, err = byCode(ctx, dir, *code, *name, os.Stderr)
+		stop()
+		if err != nil {
 			return err
 		}
 	}
 	conn := newConnector(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts))
-	ctx, stop := context.WithCancel(ctx)
-	signIns := make(chan struct{})
-	go func() { conn.States.Serve(ctx); close(signIns) }() // this sign-in, in flight
-	// The browser hears how it went before the process ends: the actor waits for its page.
-	defer func() { stop(); <-signIns }()
+	// This sign-in, in flight. The browser hears how it went before the process ends: the
+	// actor waits for its page.
+	defer running(ctx, conn.States)()
 
 	browse := openBrowser
 	if *noBrowser {

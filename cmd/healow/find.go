@@ -47,6 +47,7 @@ func runFind(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer running(ctx, dir)()
 	r, err := dir.Search(ctx, strings.Join(words, " "), directory.DefaultLimit)
 	if err != nil {
 		return err

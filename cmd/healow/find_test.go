@@ -31,6 +31,7 @@ func sandboxDirectory(t *testing.T, sb *sandbox.Server) *directory.Directory {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(running(context.Background(), d))
 	return d
 }
 
@@ -135,6 +136,7 @@ func TestConnectByCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(running(ctx, lying))
 	name, base, err = byCode(ctx, lying, "EVILCD", "", io.Discard)
 	if err != nil || base != "https://fhir.attacker.example/fhir/r4/EVILCD" {
 		t.Fatalf("%q %v", base, err)
@@ -148,6 +150,7 @@ func TestConnectByCode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(running(ctx, offline))
 	var said bytes.Buffer
 	if _, base, err := byCode(ctx, offline, "QWERTY", "", &said); err != nil || base != "https://fhir4.healow.com/fhir/r4/QWERTY" || !strings.Contains(said.String(), "could not be read") {
 		t.Fatalf("offline: %q %v %q", base, err, said.String())

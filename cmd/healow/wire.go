@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
@@ -174,6 +175,21 @@ func newDirectory(url, storePath string, roots *x509.CertPool, hosts *egress.Pol
 	hc := newHTTPClient(roots, hosts)
 	hc.Timeout = 0 // 15 MB on a slow line may take minutes; the directory bounds a download itself
 	return directory.New(directory.Options{URL: url, Folder: filepath.Dir(storePath), HTTP: hc})
+}
+
+// running runs an actor that a command uses outside the tree (the practice directory, the
+// sign-ins) until stop, which waits for it to end.
+func running(ctx context.Context, a interface{ Serve(context.Context) error }) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		a.Serve(ctx)
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
 }
 
 func openStore() (*vault.Store, error) {

@@ -54,29 +54,36 @@ type Options struct {
 	MaxBytes int64        // 0 → DefaultMaxBytes
 }
 
-// Directory is the practice directory, loaded once per process and shared by every search. Its
-// one lock guards the index in memory; a download runs outside it, and searches that need it
-// wait for the same one.
+// Directory is the practice directory, loaded once per process and shared by every search. It
+// is an actor (run it with Serve, as a suture service): its loop owns the index in memory and
+// the one load in flight, which runs off the loop, and answers the searches waiting for it
+// when it ends.
 type Directory struct {
 	url, folder string
 	hc          *http.Client
 	clock       actor.Clock
 	maxBytes    int64
-
-	mu      sync.Mutex
-	idx     *Index
-	meta    meta      // the copy's validators and when it was last confirmed
-	retryAt time.Time // no refresh before then: the last one failed
-	note    string    // why the copy in use is older than MaxAge, if it is
-	loading *load     // the load in flight, if any
+	box         *actor.Mailbox[*actor.Reply[view]]
 }
 
-type load struct {
-	done chan struct{}
+// view is what a search reads: the index and what is known of it, or why there is none.
+type view struct {
+	idx  *Index
+	meta meta   // the copy's validators and when it was last confirmed
+	note string // why the copy in use is older than MaxAge, if it is
 	err  error
 }
 
-// New returns a directory; nothing is read or downloaded until the first search.
+// state is the loop's, and nobody else's.
+type state struct {
+	view
+	retryAt time.Time // no refresh before then: the last one failed
+	loading bool      // a load is in flight
+	waiting []*actor.Reply[view]
+}
+
+// New returns a directory; nothing is read or downloaded until the first search. Searches wait
+// until Serve runs.
 func New(o Options) (*Directory, error) {
 	u := o.URL
 	if u == "" {
@@ -88,7 +95,7 @@ func New(o Options) (*Directory, error) {
 	if o.Folder == "" || o.HTTP == nil {
 		return nil, errors.New("directory: a folder and an HTTP client are needed")
 	}
-	d := &Directory{url: u, folder: o.Folder, clock: actor.OrReal(o.Clock), maxBytes: o.MaxBytes}
+	d := &Directory{url: u, folder: o.Folder, clock: actor.OrReal(o.Clock), maxBytes: o.MaxBytes, box: actor.NewMailbox[*actor.Reply[view]]()}
 	if d.maxBytes <= 0 {
 		d.maxBytes = DefaultMaxBytes
 	}
@@ -151,12 +158,12 @@ func (d *Directory) Search(ctx context.Context, query string, limit int) (Result
 	if err != nil {
 		return Result{}, err
 	}
-	idx, m, stale, err := d.index(ctx)
+	v, err := d.index(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	found, more := idx.Search(q, limit)
-	return Result{Practices: found, More: more, Total: idx.Len(), AsOf: m.Checked, Stale: stale}, nil
+	found, more := v.idx.Search(q, limit)
+	return Result{Practices: found, More: more, Total: v.idx.Len(), AsOf: v.meta.Checked, Stale: v.note}, nil
 }
 
 // Code finds a practice by its code. ok is false when the directory does not list it.
@@ -165,53 +172,82 @@ func (d *Directory) Code(ctx context.Context, code string) (p Practice, ok bool,
 	if err != nil {
 		return Practice{}, false, err
 	}
-	idx, _, _, err := d.index(ctx)
+	v, err := d.index(ctx)
 	if err != nil {
 		return Practice{}, false, err
 	}
-	p, ok = idx.Code(c)
+	p, ok = v.idx.Code(c)
 	return p, ok, nil
 }
 
-// index returns the index to search: the one in memory while it is fresh (or while a failed
-// refresh waits to be tried again), else after the one load that reads the copy on disk and
-// asks the directory's host. Callers that give up stop waiting; the load goes on for the next.
-func (d *Directory) index(ctx context.Context) (*Index, meta, string, error) {
+// String names the directory in the service tree.
+func (d *Directory) String() string { return "practice directory" }
+
+// errStopped is why a search gets no answer from a directory whose loop has ended.
+var errStopped = errors.New("the practice directory is stopping or restarting; ask again in a moment")
+
+// Serve answers searches until ctx ends. The index in memory serves while it is fresh (or
+// while a failed refresh waits to be tried again); otherwise the one load, off the loop, reads
+// the copy on disk and asks the directory's host, and every search that arrives meanwhile waits
+// for it. A search that gives up stops waiting; the load goes on for the next. When the loop
+// ends, the load in flight is cancelled and waited for, so nothing writes the folder after.
+func (d *Directory) Serve(ctx context.Context) error {
+	s := &state{}
+	jobs := actor.NewJobs[*state](ctx)
+	var loads sync.WaitGroup
+	defer func() {
+		for _, r := range s.waiting {
+			r.Send(view{err: errStopped})
+		}
+		d.box.Down(errStopped)
+		loads.Wait()
+	}()
+	d.box.Up()
 	for {
-		d.mu.Lock()
-		now := d.clock.Now()
-		if d.idx != nil && (now.Sub(d.meta.Checked) < MaxAge || now.Before(d.retryAt)) {
-			idx, m, note := d.idx, d.meta, d.note
-			d.mu.Unlock()
-			return idx, m, note, nil
-		}
-		l := d.loading
-		if l == nil {
-			l = &load{done: make(chan struct{})}
-			d.loading = l
-			go d.load(l)
-		}
-		d.mu.Unlock()
 		select {
-		case <-l.done:
 		case <-ctx.Done():
-			return nil, meta{}, "", fmt.Errorf("the practice directory was still downloading from %s when this call ended; ask again in a moment: %w", d.url, ctx.Err())
-		}
-		if l.err != nil {
-			return nil, meta{}, "", l.err
+			return ctx.Err()
+		case r := <-d.box.Receive():
+			now := d.clock.Now()
+			if s.idx != nil && (now.Sub(s.meta.Checked) < MaxAge || now.Before(s.retryAt)) {
+				r.Send(s.view)
+				continue
+			}
+			s.waiting = append(s.waiting, r)
+			if !s.loading {
+				s.loading = true
+				idx, m := s.idx, s.meta
+				loads.Add(1)
+				jobs.Go(func(ctx context.Context) func(*state) {
+					defer loads.Done()
+					idx, m, err := d.load(ctx, idx, m)
+					return func(s *state) { d.loaded(s, idx, m, err) }
+				}, nil)
+			}
+		case apply := <-jobs.Results():
+			apply(s)
 		}
 	}
 }
 
-// load brings the index up to date and hands it over. A copy in use that cannot be refreshed
-// keeps serving, with a note; only a directory never had is an error.
-func (d *Directory) load(l *load) {
-	ctx, cancel := d.clock.WithTimeout(context.Background(), loadTimeout)
-	defer cancel()
-	d.mu.Lock()
-	idx, m := d.idx, d.meta
-	d.mu.Unlock()
+// index returns the index to search, waiting for the load that brings it up to date.
+func (d *Directory) index(ctx context.Context) (view, error) {
+	r := actor.NewReply[view]()
+	v, err := actor.Ask(ctx, d.box, r, r)
+	switch {
+	case ctx.Err() != nil && errors.Is(err, ctx.Err()):
+		return view{}, fmt.Errorf("the practice directory was still downloading from %s when this call ended; ask again in a moment: %w", d.url, err)
+	case err != nil:
+		return view{}, err
+	}
+	return v, v.err
+}
 
+// load brings idx, whose meta is m, up to date: from the copy on disk when there is no index in
+// memory yet, then from the directory's host when it is a week old. It runs off the loop.
+func (d *Directory) load(ctx context.Context, idx *Index, m meta) (*Index, meta, error) {
+	ctx, cancel := d.clock.WithTimeout(ctx, loadTimeout)
+	defer cancel()
 	if idx == nil { // first use in this process: the copy on disk, if it is this URL's
 		idx, m = d.readCopy()
 	}
@@ -223,18 +259,28 @@ func (d *Directory) load(l *load) {
 			idx = fresh
 		}
 	}
+	return idx, m, err
+}
 
-	d.mu.Lock()
-	defer d.mu.Unlock()
+// loaded takes what a load brought and answers the searches that waited for it. A copy in use
+// that could not be refreshed keeps serving, with a note; only a directory never had is an
+// error.
+func (d *Directory) loaded(s *state, idx *Index, m meta, err error) {
+	s.loading = false
+	var answer view
 	switch {
 	case err == nil:
-		d.idx, d.meta, d.note, d.retryAt = idx, m, "", time.Time{}
+		s.idx, s.meta, s.note, s.retryAt = idx, m, "", time.Time{}
+		answer = s.view
 	case idx != nil:
-		d.idx, d.meta, d.retryAt = idx, m, d.clock.Now().Add(retryAfter)
-		d.note = fmt.Sprintf("The practice directory could not be refreshed (%v); this is the copy of %s.", err, m.Checked.Format(time.DateOnly))
+		s.idx, s.meta, s.retryAt = idx, m, d.clock.Now().Add(retryAfter)
+		s.note = fmt.Sprintf("The practice directory could not be refreshed (%v); this is the copy of %s.", err, m.Checked.Format(time.DateOnly))
+		answer = s.view
 	default:
-		l.err = fmt.Errorf("the practice directory could not be downloaded: %w; check this machine's connection, or set %s to a directory that can be reached", err, EnvURL)
+		answer = view{err: fmt.Errorf("the practice directory could not be downloaded: %w; check this machine's connection, or set %s to a directory that can be reached", err, EnvURL)}
 	}
-	d.loading = nil
-	close(l.done)
+	for _, r := range s.waiting {
+		r.Send(answer)
+	}
+	s.waiting = nil
 }

@@ -65,10 +65,27 @@ func (h *host) seen() []*http.Request {
 
 func newDirectory(t *testing.T, h *host, folder string, clock actor.Clock) *directory.Directory {
 	t.Helper()
-	d, err := directory.New(directory.Options{URL: h.URL + "/apps/api/v1/fhir/activated_clinical_endpoints", Folder: folder, HTTP: h.Client(), Clock: clock})
+	return open(t, directory.Options{URL: h.URL + "/apps/api/v1/fhir/activated_clinical_endpoints", Folder: folder, HTTP: h.Client(), Clock: clock})
+}
+
+// open returns the directory o describes, served until the test ends; the end waits for the
+// directory's loop and its load, so nothing writes the test's folder after it.
+func open(t *testing.T, o directory.Options) *directory.Directory {
+	t.Helper()
+	d, err := directory.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.Serve(ctx)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
 	return d
 }
 
@@ -212,10 +229,7 @@ func TestABadDownloadKeepsTheCopy(t *testing.T) {
 			h := newHost(t, smallDirectory)
 			folder := t.TempDir()
 			clock := actor.NewFake(start)
-			d, err := directory.New(directory.Options{URL: h.URL, Folder: folder, HTTP: h.Client(), Clock: clock, MaxBytes: 32 << 10})
-			if err != nil {
-				t.Fatal(err)
-			}
+			d := open(t, directory.Options{URL: h.URL, Folder: folder, HTTP: h.Client(), Clock: clock, MaxBytes: 32 << 10})
 			search(t, d, "sunrise")
 			h.set(func(h *host) { h.etag, h.body = `"v2"`, body })
 			clock.Advance(directory.MaxAge)
@@ -224,7 +238,7 @@ func TestABadDownloadKeepsTheCopy(t *testing.T) {
 				t.Fatalf("%+v %q", r, r.Note())
 			}
 			clock.Advance(time.Hour)
-			again, _ := directory.New(directory.Options{URL: h.URL, Folder: folder, HTTP: h.Client(), Clock: clock, MaxBytes: 32 << 10})
+			again := open(t, directory.Options{URL: h.URL, Folder: folder, HTTP: h.Client(), Clock: clock, MaxBytes: 32 << 10})
 			if r := search(t, again, "sunrise"); len(r.Practices) != 2 {
 				t.Fatalf("the copy on disk was replaced: %+v", r)
 			}
@@ -245,7 +259,7 @@ func TestOnlyBoundedHTTPS(t *testing.T) {
 			fmt.Fprint(w, big)
 		}))
 		t.Cleanup(srv.Close)
-		d, _ := directory.New(directory.Options{URL: srv.URL, Folder: t.TempDir(), HTTP: srv.Client(), MaxBytes: 64 << 10})
+		d := open(t, directory.Options{URL: srv.URL, Folder: t.TempDir(), HTTP: srv.Client(), MaxBytes: 64 << 10})
 		if _, err := d.Search(context.Background(), "sunrise", 10); err == nil || !strings.Contains(err.Error(), "larger than healow accepts") || !strings.Contains(err.Error(), "over 64 KiB") {
 			t.Errorf("chunked %v: %v", chunked, err)
 		}
@@ -259,7 +273,7 @@ func TestOnlyBoundedHTTPS(t *testing.T) {
 	t.Cleanup(plain.Close)
 	redirect := httptest.NewTLSServer(http.RedirectHandler(plain.URL, http.StatusFound))
 	t.Cleanup(redirect.Close)
-	d, _ := directory.New(directory.Options{URL: redirect.URL, Folder: t.TempDir(), HTTP: redirect.Client()})
+	d := open(t, directory.Options{URL: redirect.URL, Folder: t.TempDir(), HTTP: redirect.Client()})
 	if _, err := d.Search(context.Background(), "sunrise", 10); err == nil || !strings.Contains(err.Error(), "not https") {
 		t.Errorf("a redirect to http: %v", err)
 	}
@@ -291,7 +305,7 @@ func TestOneDownloadServesEveryoneWaiting(t *testing.T) {
 		fmt.Fprint(w, smallDirectory)
 	}))
 	t.Cleanup(srv.Close)
-	d, _ := directory.New(directory.Options{URL: srv.URL, Folder: t.TempDir(), HTTP: srv.Client()})
+	d := open(t, directory.Options{URL: srv.URL, Folder: t.TempDir(), HTTP: srv.Client()})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := d.Search(ctx, "sunrise", 10); !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "still downloading") {
@@ -311,5 +325,41 @@ func TestOneDownloadServesEveryoneWaiting(t *testing.T) {
 	defer n.Unlock()
 	if count != 1 {
 		t.Fatalf("%d downloads", count)
+	}
+}
+
+// A directory that stops answers the searches waiting for its download at once, cancels the
+// download and waits for it to end; a search of a stopped directory says why, wrapping
+// actor.ErrDown.
+func TestStoppingEndsTheDownloadAndAnswersTheWaiting(t *testing.T) {
+	t.Parallel()
+	asked := make(chan struct{})
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		close(asked)
+		<-r.Context().Done() // never answers: only the directory's stop ends it
+	}))
+	t.Cleanup(srv.Close)
+	d, err := directory.New(directory.Options{URL: srv.URL, Folder: t.TempDir(), HTTP: srv.Client()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	served := make(chan error)
+	go func() { served <- d.Serve(ctx) }()
+	searched := make(chan error)
+	go func() {
+		_, err := d.Search(context.Background(), "sunrise", 10)
+		searched <- err
+	}()
+	<-asked
+	stop()
+	if err := <-searched; err == nil || !strings.Contains(err.Error(), "stopping") {
+		t.Fatalf("the waiting search: %v", err)
+	}
+	if err := <-served; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Serve: %v", err)
+	}
+	if _, err := d.Search(context.Background(), "sunrise", 10); !errors.Is(err, actor.ErrDown) || !strings.Contains(err.Error(), "ask again") {
+		t.Fatalf("a search after: %v", err)
 	}
 }
