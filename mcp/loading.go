@@ -73,7 +73,6 @@ func (t *tools) awaitRegistry(next sdk.MethodHandler) sdk.MethodHandler {
 		// The once makes its one write visible to every call.
 		t.handed.Do(func() {
 			t.reg, t.clock = reg, actor.OrReal(reg.Clock())
-			t.cursors = newCursors(t.clock)
 		})
 		return next(ctx, method, req)
 	}

@@ -2,6 +2,7 @@ package mcp
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -60,7 +61,7 @@ func matching(items []item, m nameMatcher) []item {
 // pageOf is the page of h that starts at offset: up to count entries, as rows or as the
 // resources, as many as fit in a result. id is the cursor h is held under, or "" when it is not
 // held yet; it is kept when a following page remains.
-func (t *tools) pageOf(h *held, id string, offset, count int, full bool) pageOut {
+func (t *tools) pageOf(ctx context.Context, h *held, id string, offset, count int, full bool) pageOut {
 	out := pageOut{ResourceType: h.resource, Total: h.extra.total, Withheld: h.extra.withheld, Entries: []json.RawMessage{}}
 	var notes []string
 	if offset == 0 && h.extra.note != "" {
@@ -96,11 +97,16 @@ func (t *tools) pageOf(h *held, id string, offset, count int, full bool) pageOut
 			len(skipped), cutText(strings.Join(skipped, ", "), quote.Max)))
 	}
 	if i < len(h.entries) {
+		var err error
 		if id == "" {
-			id = t.cursors.keep(h)
+			id, err = t.cursors().keep(ctx, h)
 		}
-		out.Next = cursorToken(id, i)
-		notes = append(notes, fmt.Sprintf("Entries %d-%d of %d, newest first; next gives the following ones.", offset+1, i, len(h.entries)))
+		if err != nil {
+			notes = append(notes, fmt.Sprintf("Entries %d-%d of %d, newest first; the following ones cannot be paged now (%v).", offset+1, i, len(h.entries), err))
+		} else {
+			out.Next = cursorToken(id, i)
+			notes = append(notes, fmt.Sprintf("Entries %d-%d of %d, newest first; next gives the following ones.", offset+1, i, len(h.entries)))
+		}
 	}
 	out.Note = strings.Join(notes, " ")
 	return out

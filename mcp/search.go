@@ -89,7 +89,7 @@ func (t *tools) typedSearch(ctx context.Context, tool string, pg paging, q *quer
 	if q.category != "" {
 		h.extra.note = strings.TrimSpace(h.extra.note + " " + t.categoryNote(ctx, a, q))
 	}
-	out := t.pageOf(h, "", 0, count, full)
+	out := t.pageOf(ctx, h, "", 0, count, full)
 	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
 	return out, nil
 }
@@ -100,7 +100,7 @@ func (t *tools) followingPage(ctx context.Context, tool string, pg paging, q *qu
 	if err := nextAlone(q); err != nil {
 		return pageOut{}, err
 	}
-	h, id, offset, err := t.cursors.take(tool, pg.Next)
+	h, id, offset, err := t.cursors().take(ctx, tool, pg.Next)
 	if err != nil {
 		return pageOut{}, err
 	}
@@ -122,7 +122,7 @@ func (t *tools) followingPage(ctx context.Context, tool string, pg paging, q *qu
 	if info.PatientID != h.patientID {
 		return pageOut{}, fmt.Errorf("next: %q was connected again, for another patient, since this search; run the search again without next", info.Name)
 	}
-	out := t.pageOf(h, id, offset, count, full)
+	out := t.pageOf(ctx, h, id, offset, count, full)
 	out.Note = strings.TrimSpace(out.Note + " " + t.healthNote(ctx, a))
 	return out, nil
 }

@@ -43,6 +43,13 @@ func newServer(l *Loading) (*sdk.Server, *tools) {
 		t.reg.Start(r)
 		return r
 	})
+	// The typed searches' pages start with the first result kept or asked for, in the
+	// registry's tree.
+	t.cursors = sync.OnceValue(func() *cursors {
+		c := newCursors(t.clock)
+		t.reg.Start(c)
+		return c
+	})
 	s.AddReceivingMiddleware(recoverPanics, capResults, releaseAnswers, labelTools, reportProgress, t.checkArguments, t.awaitRegistry)
 	t.addFind(s)
 	t.addConnect(s)
@@ -66,11 +73,11 @@ func newServer(l *Loading) (*sdk.Server, *tools) {
 }
 
 type tools struct {
-	// reg, clock and cursors are set by awaitRegistry before any tool runs: the registry's clock
+	// reg and clock are set by awaitRegistry before any tool runs: the registry's clock
 	// is the time of the tools too.
 	reg     *supervisor.Registry
 	clock   actor.Clock
-	cursors *cursors // typed searches' ordered results, for their following pages
+	cursors func() *cursors // typed searches' ordered results, for their following pages
 	loading *Loading
 	handed  sync.Once
 	checks  argChecks                           // filled as tools are added, before any call

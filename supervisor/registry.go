@@ -286,8 +286,8 @@ func (r *Registry) Clock() actor.Clock { return r.clock }
 func (r *Registry) Events() *actor.Bus[practice.Event] { return r.opts.Practice.Events }
 
 // Start runs s in the tree, beside the registry, until the tree stops; suture restarts it if it
-// fails. It is for the MCP layer's own actors (search_record's indexes), which hold what they
-// read of the practices and must stop with them.
+// fails. It is for the MCP layer's own actors (search_record's indexes, the typed searches'
+// pages), which hold what they read of the practices and must stop with them.
 func (r *Registry) Start(s suture.Service) { r.tree.Add(s) }
 
 // Install is how healow was installed, for the MCP layer to word its own advice as the

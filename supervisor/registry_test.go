@@ -194,3 +194,38 @@ func TestRegistryOnADamagedStoreFailsAtOnce(t *testing.T) {
 		}
 	}
 }
+
+// service is a suture service that says when it runs and when it stops.
+type service struct{ started, stopped chan struct{} }
+
+func (s service) Serve(ctx context.Context) error {
+	close(s.started)
+	<-ctx.Done()
+	close(s.stopped)
+	return ctx.Err()
+}
+
+// The MCP layer's actors run in the tree, whether started before it runs or while it does, and
+// stop with it.
+func TestStartedActorsStopWithTheTree(t *testing.T) {
+	t.Parallel()
+	store, err := vault.Open(testenv.ClosedStore(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	tree := supervisor.New(supervisor.Options{Practice: practice.Options{Store: store, Secrets: vault.NewMemory()}})
+	early := service{make(chan struct{}), make(chan struct{})}
+	tree.Registry.Start(early) // before the tree runs: it starts with it
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan struct{})
+	go func() { tree.Serve(ctx); close(served) }()
+	<-early.started
+	late := service{make(chan struct{}), make(chan struct{})}
+	tree.Registry.Start(late)
+	<-late.started
+	cancel()
+	<-served
+	<-early.stopped
+	<-late.stopped
+}

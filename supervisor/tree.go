@@ -54,8 +54,9 @@ type Options struct {
 //	├── practice directory  eClinicalWorks' endpoint directory (with Options.Directory)
 //	├── practices
 //	│   └── practice pr_…
-//	├── record indexes  search_record's, once it is first called (Registry.Start)
+//	├── record indexes      search_record's, once it is first called (Registry.Start)
 //	├── registry
+//	├── search pages        typed searches' results kept for next, from the first (Registry.Start)
 //	├── sign-ins            the SMART launches in flight (with Options.Connector)
 //	├── state recorder      remembers each practice's last state in the store
 //	└── status              answers healow status (with Options.StatusDir)
