@@ -8,6 +8,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"golang.org/x/sync/semaphore"
 )
@@ -37,8 +38,8 @@ type Budget struct {
 	size int64
 	sem  *semaphore.Weighted
 
-	mu         sync.Mutex
-	used, peak int64
+	// Counts beside the semaphore, which does not say what it holds: for health and benchmarks.
+	used, peak atomic.Int64
 
 	onWait func() // for tests: called when a request has to wait
 }
@@ -52,18 +53,10 @@ func NewBudget(size int64) *Budget {
 func (b *Budget) Size() int64 { return b.size }
 
 // InUse is how many bytes requests hold now.
-func (b *Budget) InUse() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.used
-}
+func (b *Budget) InUse() int64 { return b.used.Load() }
 
 // Peak is the most bytes requests have held at once.
-func (b *Budget) Peak() int64 {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.peak
-}
+func (b *Budget) Peak() int64 { return b.peak.Load() }
 
 func (b *Budget) acquire(ctx context.Context, n int64) error {
 	if n > b.size {
@@ -91,19 +84,20 @@ func (b *Budget) tryAcquire(n int64) bool {
 }
 
 func (b *Budget) count(n int64) {
-	b.mu.Lock()
-	b.used += n
-	b.peak = max(b.peak, b.used)
-	b.mu.Unlock()
+	used := b.used.Add(n)
+	for {
+		peak := b.peak.Load()
+		if used <= peak || b.peak.CompareAndSwap(peak, used) {
+			return
+		}
+	}
 }
 
 func (b *Budget) release(n int64) {
 	if n == 0 {
 		return
 	}
-	b.mu.Lock()
-	b.used -= n
-	b.mu.Unlock()
+	b.used.Add(-n)
 	b.sem.Release(n)
 }
 
