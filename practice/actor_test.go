@@ -73,7 +73,7 @@ func TestExpiredTokenRefreshesOnceForManyCallers(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.TokenExpiry.After(time.Now().Add(50 * time.Minute)) {
+	if !p.TokenExpiry.After(h.clock.Now().Add(50 * time.Minute)) {
 		t.Fatalf("stored expiry %v was not moved forward", p.TokenExpiry)
 	}
 }
