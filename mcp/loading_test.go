@@ -22,6 +22,11 @@ func TestToolCallsWaitForTheRegistry(t *testing.T) {
 	for _, p := range ps[:2] {
 		env.Connect(t, p)
 	}
+	// The connector stored them as another process would; the registry, running already, hears
+	// of them at its next poll of the store, which a call answered at once could precede.
+	if err := env.Tree.Registry.Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	l := mcp.NewLoading()
 	cs := connect(t, mcp.NewServerLoading(l)) // initialize, answered before any registry
 	tools, err := cs.ListTools(context.Background(), nil)
