@@ -352,3 +352,33 @@ func TestBareEchoedTokenStaysOutOfErrors(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// A token read from the keychain between another process's two writes of a new grant (the
+// tokens, then the row) is held with the row before it. The reload that follows the row gives
+// the token the row's expiry, though it is the same token.
+func TestReloadTakesTheExpiryStoredWithTheTokenHeld(t *testing.T) {
+	t.Parallel()
+	f := newFakeECW(t)
+	h := startActor(t, f, time.Now().Add(30*time.Minute), nil)
+	ctx := context.Background()
+	p, err := h.store.Get(ctx, h.actor.ID())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.TokenExpiry, p.LastRefresh = h.clock.Now().Add(2*time.Hour), h.clock.Now()
+	if err := h.store.Save(ctx, p); err != nil {
+		t.Fatal(err)
+	}
+	if p, err = h.store.Get(ctx, h.actor.ID()); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.actor.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if hl, err := h.actor.Health(ctx); err != nil || !hl.TokenExpiry.Equal(p.TokenExpiry) {
+		t.Fatalf("token expiry %v, want the row's %v (%v)", hl.TokenExpiry, p.TokenExpiry, err)
+	}
+	if n := f.tokenCalls.Load(); n != 0 {
+		t.Fatalf("%d token requests", n)
+	}
+}

@@ -73,11 +73,21 @@ func (r *run) adopt(meta vault.Practice, access string, err error) {
 	}
 	newer := meta.TokenExpiry.After(r.expiry)
 	r.setMeta(meta)
-	if access != "" && (newer || r.reconnect != nil) && access != r.access {
+	switch {
+	case access == "":
+	case access != r.access && (newer || r.reconnect != nil):
 		r.access, r.expiry, r.obtained = access, meta.TokenExpiry, meta.LastRefresh
 		r.tokenGen++
 		r.reconnect = nil
 		r.log.Info("took tokens stored by another process", "token_expiry", r.expiry)
+		r.schedule()
+	case access == r.access && newer:
+		// The token held is the one the row now describes: it was read from the keychain
+		// between another process's two writes of a new grant (the tokens, then the row), and
+		// paired with the row before it. Its expiry and its grant are the row's.
+		r.expiry, r.obtained = meta.TokenExpiry, meta.LastRefresh
+		r.reconnect = nil
+		r.log.Info("took the expiry stored with the token held", "token_expiry", r.expiry)
 		r.schedule()
 	}
 }
