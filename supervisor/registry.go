@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/thejerf/suture/v4"
@@ -39,6 +40,13 @@ type Registry struct {
 	// Kept across restarts of Serve, since the actors outlive them in their own supervisor.
 	entries map[string]*entry
 	gen     int64
+
+	// Reads of the store run outside the loop (a poll's, and Sync's in its caller), so they can
+	// arrive out of order; each is numbered when it starts, and the loop applies only reads
+	// that started after the one it applied last: an older read's rows could lack a practice
+	// connected since, which would stop its actor and tell everyone it was removed.
+	reads   atomic.Int64
+	applied int64 // the number of the last read applied
 }
 
 type entry struct {
@@ -82,6 +90,7 @@ type namesMsg struct {
 	reply *actor.Reply[map[string]string]
 } // practice id → name
 type syncMsg struct {
+	seq       int64 // when the read started, among the registry's reads
 	rows      []vault.Practice
 	gen       int64
 	unchanged bool
@@ -137,16 +146,17 @@ func (r *Registry) Serve(ctx context.Context) (err error) {
 // read returns the stored practices when the store's generation differs from known, and a
 // message with no rows otherwise.
 func (r *Registry) read(ctx context.Context, known int64) (*syncMsg, error) {
+	seq := r.reads.Add(1)
 	store := r.opts.Practice.Store
 	gen, err := store.Generation(ctx)
 	if err != nil || gen == known {
-		return &syncMsg{gen: known, unchanged: true}, err
+		return &syncMsg{seq: seq, gen: known, unchanged: true}, err
 	}
 	rows, err := store.List(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return &syncMsg{rows: rows, gen: gen}, nil
+	return &syncMsg{seq: seq, rows: rows, gen: gen}, nil
 }
 
 func (r *Registry) handle(ctx context.Context, m regMsg) {
@@ -194,6 +204,10 @@ func (r *Registry) sync(ctx context.Context, m *syncMsg) {
 	if m.unchanged {
 		return
 	}
+	if m.seq < r.applied {
+		return // a newer read is applied already; a change since it is the next poll's
+	}
+	r.applied = m.seq
 	seen := map[string]bool{}
 	for _, p := range m.rows {
 		seen[p.ID] = true
