@@ -11,13 +11,19 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
 	"github.com/healow-mcp/healow-mcp/mcp"
+	"github.com/healow-mcp/healow-mcp/mcp/recordindex"
 )
 
 // session connects the SDK's client to the real server over in-memory transports.
 func session(t *testing.T, env *testenv.Env) *sdk.ClientSession {
 	t.Helper()
-	return connect(t, mcp.NewServer(env.Tree.Registry))
+	return connect(t, mcp.NewServer(env.Tree.Registry, inProcessPDFs))
 }
+
+// inProcessPDFs has the server read PDFs in the test binary, with recordindex.PDFText. A fatal
+// error in the PDF parser would end this binary, not a user's server, and the PDFs here are the
+// sandbox's and those of the tests; healow serve and demo read PDFs in a child process.
+var inProcessPDFs = mcp.ReadPDFs(recordindex.PDFText)
 
 // connect joins s to the SDK's client until the test ends, as healow demo does.
 func connect(t *testing.T, s *sdk.Server) *sdk.ClientSession {

@@ -68,7 +68,7 @@ func TestSearchRecordDropsAnIndexWhenItsPracticeIsDisconnected(t *testing.T) {
 	t.Parallel()
 	clock := actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))
 	env := testenv.Start(t, testenv.Options{Clock: clock})
-	s, held := mcp.NewServerIndexes(env.Tree.Registry)
+	s, held := mcp.NewServerIndexes(env.Tree.Registry, inProcessPDFs)
 	cs := connect(t, s)
 	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
 	connectThroughTools(t, env, cs, sunrise)

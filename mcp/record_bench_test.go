@@ -21,7 +21,7 @@ func BenchmarkSearchRecordCall(b *testing.B) {
 	if err := env.Tree.Registry.Sync(context.Background()); err != nil {
 		b.Fatal(err)
 	}
-	cs, end, err := mcp.ConnectInMemory(context.Background(), mcp.NewServer(env.Tree.Registry), "bench")
+	cs, end, err := mcp.ConnectInMemory(context.Background(), mcp.NewServer(env.Tree.Registry, inProcessPDFs), "bench")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -18,12 +18,12 @@ import (
 // file. The build reads gently, so that the patient's own calls keep most of the practice's rate
 // limit: after a first burst, one page every recordPace.
 const (
-	recordBurst   = 30             // pages read at once before pacing starts
-	recordPace    = time.Second    // then: 60 a minute, a quarter of eCW's 250
-	recordPages   = 200            // pages of one kind of record, at most: 10,000 at 50 a page
-	recordDocs    = 300            // documents whose content is read, at most
-	recordMaxAge  = 24 * time.Hour // an index this old is built again
-	recordDocSize = 2 << 20        // a document's content past this is not read
+	recordBurst   = 30                      // pages read at once before pacing starts
+	recordPace    = time.Second             // then: 60 a minute, a quarter of eCW's 250
+	recordPages   = 200                     // pages of one kind of record, at most: 10,000 at 50 a page
+	recordDocs    = 300                     // documents whose content is read, at most
+	recordMaxAge  = 24 * time.Hour          // an index this old is built again
+	recordDocSize = recordindex.MaxDocument // a document's content past this is not read
 )
 
 // recordKinds are the kinds of record the typed tools read; the build reads them all.
@@ -142,7 +142,7 @@ func (b *recordBuilder) buildDoc(ctx context.Context, d docRef) {
 		if ct == "" {
 			ct = d.contentType
 		}
-		text, err = recordindex.DocumentText(ctx, ct, bin.data)
+		text, err = recordindex.DocumentText(ctx, ct, bin.data, b.t.readPDF)
 	}
 	if err != nil {
 		b.unsearchable(fmt.Sprintf("%s (%s)", d.ref, firstLine(explain(err).Error())))

@@ -31,7 +31,7 @@ func longRecord(b *testing.B) (*tools, *practice.Actor) {
 	if err != nil || len(actors) != 1 {
 		b.Fatalf("%d actors: %v", len(actors), err)
 	}
-	return &tools{reg: env.Tree.Registry, clock: unpaced{actor.Real}}, actors[0]
+	return &tools{reg: env.Tree.Registry, clock: unpaced{actor.Real}, readPDF: recordindex.PDFText}, actors[0]
 }
 
 // unpaced is the real clock but for its timers, which have already fired: the build's pacing,

@@ -8,6 +8,7 @@ import (
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/mcp"
 )
 
 // A word that appears only in the text of a PDF (the sandbox's referral note) is found at both
@@ -57,5 +58,28 @@ func TestSearchRecordFindsPDFTextAndNamesDamagedPDFs(t *testing.T) {
 	callOK(t, cs, "search_record", map[string]any{"text": "complaints", "practices": []string{lakeside.Name}}, &r)
 	if !r.find("DocumentReference", lakeside.Name, "complaints") {
 		t.Errorf("lakeside's other documents are not searched: %+v", r.Matches)
+	}
+}
+
+// A server not given a PDF reader reads no PDF: each is named as not searched, with why, and
+// the rest of the record is searched.
+func TestSearchRecordWithoutAPDFReaderNamesPDFsNotRead(t *testing.T) {
+	t.Parallel()
+	env := testenv.Start(t, testenv.Options{Clock: actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))})
+	cs := connect(t, mcp.NewServer(env.Tree.Registry))
+	sunrise := env.Sandbox.Practices()[0]
+	connectThroughTools(t, env, cs, sunrise)
+
+	var r recordAnswer
+	callOK(t, cs, "search_record", map[string]any{"text": "consultant"}, &r)
+	if len(r.Matches) != 0 {
+		t.Errorf("a word only in the PDFs matched: %+v", r.Matches)
+	}
+	if len(r.Coverage) != 1 || !strings.Contains(strings.Join(r.Coverage[0].Unsearchable, " | "), "PDFs are not read by this server") {
+		t.Errorf("the PDFs are not named as not read: %+v", r.Coverage)
+	}
+	callOK(t, cs, "search_record", map[string]any{"text": "complaints"}, &r)
+	if !r.find("DocumentReference", sunrise.Name, "complaints") {
+		t.Errorf("the other documents are not searched: %+v", r.Matches)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/healow-mcp/healow-mcp/internal/actor"
 	"github.com/healow-mcp/healow-mcp/internal/version"
+	"github.com/healow-mcp/healow-mcp/mcp/recordindex"
 	"github.com/healow-mcp/healow-mcp/supervisor"
 )
 
@@ -19,24 +20,40 @@ import (
 var instructions string
 
 // NewServer returns an MCP server whose tools read from the practices in reg.
-func NewServer(reg *supervisor.Registry) *sdk.Server {
+func NewServer(reg *supervisor.Registry, opts ...Option) *sdk.Server {
 	l := NewLoading()
 	l.Done(reg, nil)
-	return NewServerLoading(l)
+	return NewServerLoading(l, opts...)
 }
 
 // NewServerLoading returns an MCP server that answers initialize and lists its tools at once,
 // and whose tool calls wait for the registry l is handed (see Loading).
-func NewServerLoading(l *Loading) *sdk.Server {
-	s, _ := newServer(l)
+func NewServerLoading(l *Loading, opts ...Option) *sdk.Server {
+	s, _ := newServer(l, opts...)
 	return s
 }
 
+// Option sets how a server does something it is not told to do by default.
+type Option func(*tools)
+
+// ReadPDFs has search_record read PDFs' text with read. Without it, a PDF is listed as not
+// searched: the PDF parser can still be led by a hostile file into a fatal error that no
+// recover catches, so the choice of where it runs is the caller's to make. healow serve and
+// healow demo pass a reader that runs it in a child process, where such an error ends the
+// child; tests may pass recordindex.PDFText, since what a fatal error would end there is the
+// test binary, and the PDFs they read are known.
+func ReadPDFs(read recordindex.PDFReader) Option {
+	return func(t *tools) { t.readPDF = read }
+}
+
 // newServer is NewServerLoading that also returns its tools, for tests that look inside.
-func newServer(l *Loading) (*sdk.Server, *tools) {
+func newServer(l *Loading, opts ...Option) (*sdk.Server, *tools) {
 	s := sdk.NewServer(&sdk.Implementation{Name: "healow-mcp", Title: "healow medical records", Version: version.String()},
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
+	for _, o := range opts {
+		o(t)
+	}
 	// search_record's actor starts with the first call that needs it, in the registry's tree.
 	t.records = sync.OnceValue(func() *recordIndexes {
 		r := newRecordIndexes(t.clock, t.reg.Events(), t.buildRecord)
@@ -83,6 +100,7 @@ type tools struct {
 	checks  argChecks                           // filled as tools are added, before any call
 	outputs map[reflect.Type]*jsonschema.Schema // output schemas by type, made once (outputSchema)
 	records func() *recordIndexes               // search_record's indexes, in memory only
+	readPDF recordindex.PDFReader               // nil: PDFs are not read (see ReadPDFs)
 }
 
 func ptr[T any](v T) *T { return &v }

@@ -62,7 +62,7 @@ func (rec record) build() *Index {
 		if strings.HasPrefix(d, "<html>") {
 			ct = "text/html"
 		}
-		text, _ := DocumentText(context.Background(), ct, []byte(d))
+		text, _ := DocumentText(context.Background(), ct, []byte(d), PDFText)
 		x.Add(Doc{Ref: fmt.Sprint("DocumentReference/d", i), Title: "Visit note", Text: text})
 	}
 	return x

@@ -40,12 +40,12 @@ func TestDocumentTextReadsMarkupAndRTF(t *testing.T) {
 		{"text/rtf", `{\rtf1\ansi\deff0{\fonttbl{\f0 Helvetica;}}\f0\fs24 {\b Patient instructions}\par Walk 30 minutes \{daily\}\par }`, "Walk 30 minutes {daily}", "Helvetica"},
 		{"text/plain", "Feeling well.", "Feeling well.", ""},
 	} {
-		got, err := DocumentText(t.Context(), c.ct, []byte(c.data))
+		got, err := DocumentText(t.Context(), c.ct, []byte(c.data), PDFText)
 		if err != nil || !strings.Contains(got, c.want) || c.not != "" && strings.Contains(got, c.not) {
 			t.Errorf("%s: %q, %v; want %q without %q", c.ct, got, err, c.want, c.not)
 		}
 	}
-	if _, err := DocumentText(t.Context(), "image/png", []byte("\x89PNG")); err != ErrNotText {
+	if _, err := DocumentText(t.Context(), "image/png", []byte("\x89PNG"), PDFText); err != ErrNotText {
 		t.Errorf("png: %v", err)
 	}
 }

@@ -27,10 +27,13 @@ const (
 	pdfReadFactor = 32        // bytes read from the file, counting each read again, in times its size
 	pdfReadExtra  = 256 << 10 // (the parser reads an object again each time it is used), and this more
 	pdfMaxOps     = 1 << 20   // content operators interpreted, over all pages
-	pdfMaxText    = 512 << 10 // text kept
+	pdfMaxText    = MaxPDFText
 	pdfMaxNodes   = 4 * pdfMaxPages
 	pdfMaxDepth   = 32
 )
+
+// MaxPDFText is the most text PDFText returns, in bytes.
+const MaxPDFText = 512 << 10
 
 // Why a PDF's text could not be read: the index lists the document as unsearchable, with this.
 var (

@@ -258,13 +258,17 @@ func TestPDFTextStopsWhenCancelled(t *testing.T) {
 	}
 }
 
-// A PDF reaches the index through DocumentText, by its content type.
+// A PDF reaches the index through DocumentText, by its content type, read by the reader it is
+// given and by none without one.
 func TestDocumentTextReadsPDF(t *testing.T) {
 	t.Parallel()
 	data := testPDF(onePage(stream([]byte("BT /F1 12 Tf (Question for the consultant) Tj ET"))), "")
-	text, err := DocumentText(t.Context(), "application/pdf", data)
+	text, err := DocumentText(t.Context(), "application/pdf", data, PDFText)
 	if err != nil || !strings.Contains(text, "consultant") {
 		t.Errorf("%q, %v", text, err)
+	}
+	if text, err := DocumentText(t.Context(), "application/pdf", data, nil); err != ErrPDFNotRead || text != "" {
+		t.Errorf("without a reader: %q, %v", text, err)
 	}
 	if !Reads("application/pdf") || Reads("image/png") || !Reads("text/plain; charset=utf-8") {
 		t.Error("Reads disagrees with DocumentText")

@@ -70,10 +70,20 @@ func walk(v any, b *strings.Builder) {
 // ErrNotText is what DocumentText says of content it cannot read as text (an image, a video).
 var ErrNotText = errors.New("not a text format the index reads")
 
+// ErrPDFNotRead is what DocumentText says of a PDF when it is given no PDFReader.
+var ErrPDFNotRead = errors.New("PDFs are not read by this server")
+
+// MaxDocument is the most of a document's content that is read; past it, none is.
+const MaxDocument = 2 << 20
+
+// PDFReader reads a PDF's text, as PDFText does: PDFText itself, or a reader that runs it where
+// a fatal error cannot reach the server (healow reads PDFs in a child process).
+type PDFReader func(ctx context.Context, data []byte) (string, error)
+
 // DocumentText is the text of a document's content: plain text as is, HTML and XML (C-CDA)
-// reduced to their text nodes, RTF stripped of its control words, a PDF's text read within
-// bounds (PDFText), as long as ctx lasts.
-func DocumentText(ctx context.Context, contentType string, data []byte) (string, error) {
+// reduced to their text nodes, RTF stripped of its control words, a PDF's text read by readPDF
+// (nil reads none), as long as ctx lasts.
+func DocumentText(ctx context.Context, contentType string, data []byte, readPDF PDFReader) (string, error) {
 	switch format(contentType) {
 	case "markup":
 		return MarkupText(data), nil
@@ -82,7 +92,10 @@ func DocumentText(ctx context.Context, contentType string, data []byte) (string,
 	case "text":
 		return strings.ToValidUTF8(string(data), "\uFFFD"), nil
 	case "pdf":
-		return PDFText(ctx, data)
+		if readPDF == nil {
+			return "", ErrPDFNotRead
+		}
+		return readPDF(ctx, data)
 	}
 	return "", ErrNotText
 }
