@@ -1,0 +1,8 @@
+//go:build !linux
+
+package pdfproc
+
+// hardLimit does nothing where no limit was measured to work with the Go runtime: there the
+// child's stack limit and the collector's memory limit bound it, and the server still
+// outlives whatever ends the child.
+func hardLimit(uint64) {}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package pdfproc
+
+const raceEnabled = false
