@@ -33,7 +33,8 @@ func NewServerLoading(l *Loading, opts ...Option) *sdk.Server {
 	return s
 }
 
-// Option sets how a server does something it is not told to do by default.
+// Option sets how a server does something it is not told to do by default; a nil Option sets
+// nothing.
 type Option func(*tools)
 
 // ReadPDFs has search_record read PDFs' text with read. Without it, a PDF is listed as not
@@ -52,7 +53,9 @@ func newServer(l *Loading, opts ...Option) (*sdk.Server, *tools) {
 		&sdk.ServerOptions{Instructions: instructions, SchemaCache: sdk.NewSchemaCache()})
 	t := &tools{loading: l, checks: argChecks{}, outputs: map[reflect.Type]*jsonschema.Schema{}}
 	for _, o := range opts {
-		o(t)
+		if o != nil {
+			o(t)
+		}
 	}
 	// search_record's actor starts with the first call that needs it, in the registry's tree.
 	t.records = sync.OnceValue(func() *recordIndexes {

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/healow-mcp/healow-mcp/internal/pdfproc"
 	"github.com/healow-mcp/healow-mcp/internal/sandbox"
 	"github.com/healow-mcp/healow-mcp/internal/testenv"
+	"github.com/healow-mcp/healow-mcp/mcp"
 	"github.com/healow-mcp/healow-mcp/practice/smart"
 )
 
@@ -179,7 +181,8 @@ func TestDemoRuns(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
 	dir := t.TempDir()
-	if err := demo(context.Background(), &out, dir); err != nil {
+	// PDFs are read as healow demo reads them: by healow pdftext, in a child of the built binary.
+	if err := demo(context.Background(), &out, dir, mcp.ReadPDFs(pdfproc.NewRunner(binary(t), []string{"pdftext"}, nil).Text)); err != nil {
 		t.Fatal(err)
 	}
 	// The LDL chart is a file, where the demo said.

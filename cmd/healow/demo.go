@@ -40,12 +40,13 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	return demo(ctx, os.Stdout, "")
+	return demo(ctx, os.Stdout, "", readPDFs())
 }
 
 // demo runs the tools against the sandbox and prints what they answer; the LDL chart is written
-// to a file in chartDir, or in a new temporary directory when it is "".
-func demo(ctx context.Context, out io.Writer, chartDir string) error {
+// to a file in chartDir, or in a new temporary directory when it is "". pdfs is how PDFs' text is
+// read (readPDFs).
+func demo(ctx context.Context, out io.Writer, chartDir string, pdfs mcp.Option) error {
 	sb, err := sandbox.Start(sandbox.Options{})
 	if err != nil {
 		return err
@@ -80,7 +81,7 @@ func demo(ctx context.Context, out io.Writer, chartDir string) error {
 	go func() { a.Tree.Serve(ctx); close(treeDone) }()
 	defer func() { cancel(); <-treeDone }() // the audit trail is written before the store closes
 
-	cs, end, err := mcp.ConnectInMemory(ctx, mcp.NewServer(a.Tree.Registry), "healow-demo")
+	cs, end, err := mcp.ConnectInMemory(ctx, mcp.NewServer(a.Tree.Registry, pdfs), "healow-demo")
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ type help struct {
 	about    string   // optional: what a person needs beyond the synopsis, as a paragraph
 	example  string   // one command line or a few, as typed
 	env      []string // the variables it reads, each described once in environment
+	internal bool     // run by healow itself, not a person: healow help does not list it
 }
 
 // environment is every variable healow reads, with what it means: `healow help` lists them
@@ -172,7 +173,12 @@ func usage() string {
 	var b strings.Builder
 	b.WriteString("healow: your medical records from eClinicalWorks / healow practices, for an MCP client.\n\n" +
 		"Usage:\n  healow COMMAND [flags]\n\nCommands:\n")
-	names := slices.Sorted(maps.Keys(commands))
+	var names []string
+	for _, n := range slices.Sorted(maps.Keys(commands)) {
+		if !commands[n].help.internal {
+			names = append(names, n)
+		}
+	}
 	pad := 0
 	for _, n := range names {
 		pad = max(pad, len(n))

@@ -25,6 +25,7 @@ var commands = map[string]command{
 	"sandbox":    {runSandbox, sandboxHelp},
 	"demo":       {runDemo, demoHelp},
 	"version":    {runVersion, versionHelp},
+	"pdftext":    {runPDFText, pdftextHelp},
 }
 
 // exitStatus ends healow with that status and no further message: the command has already said

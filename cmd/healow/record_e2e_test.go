@@ -83,6 +83,34 @@ func TestServeSearchesTheRecordAndChartsATrend(t *testing.T) {
 		}
 	})
 
+	// healow serve reads PDFs in a child, healow pdftext: a word only in the referral letters' PDF
+	// text is found at both practices, and no PDF is named as not searched.
+	step(t, "search_record finds a word of a PDF's text", func(t *testing.T) {
+		var r struct {
+			Matches  []struct{ Type, Practice, Snippet string }
+			Coverage []struct {
+				Practice     string
+				Unsearchable []string
+			}
+		}
+		callJSON(t, ctx, cs, "search_record", map[string]any{"text": "consultant"}, &r)
+		found := map[string]bool{}
+		for _, m := range r.Matches {
+			if m.Type != "DocumentReference" || !strings.Contains(strings.ToLower(m.Snippet), "consultant") {
+				t.Errorf("match %+v: a word only in the PDFs matched elsewhere", m)
+			}
+			found[m.Practice] = true
+		}
+		if !found["Sunrise"] || !found["Lakeside"] {
+			t.Fatalf("the referral PDFs' text is not found at both practices: %+v\n%s", r, serveLog.String())
+		}
+		for _, c := range r.Coverage {
+			if u := strings.Join(c.Unsearchable, " | "); strings.Contains(u, "PDF") {
+				t.Errorf("%s names a PDF as not searched: %s", c.Practice, u)
+			}
+		}
+	})
+
 	step(t, "lab_trend charts LDL", func(t *testing.T) {
 		res, err := cs.CallTool(ctx, &sdk.CallToolParams{Name: "lab_trend", Arguments: map[string]any{"name": "ldl"}})
 		if err != nil || res.IsError || len(res.Content) != 2 {

@@ -59,7 +59,8 @@ func runServe(ctx context.Context, args []string) error {
 		tree: func(store *vault.Store) *supervisor.Tree {
 			return newApp(c, store, vault.NewKeychain(), newHTTPClient(nil, c.hosts), tuning, log, status.SocketDir(store.Path()), dir).Tree
 		},
-		log: log,
+		log:  log,
+		pdfs: readPDFs(),
 	}
 	// Not the SDK's StdioTransport: it ends the session at the first line that is not a message.
 	// stdout carries the MCP messages and nothing else.
@@ -71,6 +72,7 @@ type server struct {
 	open func() (*vault.Store, error)
 	tree func(*vault.Store) *supervisor.Tree // wires the tree over the open store
 	log  *slog.Logger
+	pdfs mcp.Option // how PDFs' text is read (readPDFs); nil reads none
 }
 
 // serve answers the client on t from the start, since initialize and tools/list need no
@@ -86,7 +88,7 @@ func (s server) serve(ctx context.Context, t sdk.Transport) error {
 	go func() { loaded <- s.load(ctx, loading, treeDone) }()
 
 	s.log.Info("serving MCP on stdio", "version", version.String())
-	err := mcp.NewServerLoading(loading).Run(ctx, t)
+	err := mcp.NewServerLoading(loading, s.pdfs).Run(ctx, t)
 	// The load is waited for, not cancelled, when the client leaves: it takes moments, and a
 	// store that cannot be opened must end serve with its error however short the session.
 	loadErr := <-loaded
