@@ -73,7 +73,7 @@ func (r *Runner) Text(ctx context.Context, data []byte) (string, error) {
 	case stdout.full:
 		return "", ErrTooMuchText
 	case deadline.Err() != nil:
-		return "", fmt.Errorf("%w (over %s)", ErrTimedOut, Timeout)
+		return "", fmt.Errorf("%w: over %s", ErrTimedOut, Timeout)
 	case err == nil:
 		return strings.ToValidUTF8(stdout.b.String(), "\uFFFD"), nil
 	}
@@ -89,7 +89,7 @@ func (r *Runner) Text(ctx context.Context, data []byte) (string, error) {
 			}
 		}
 	}
-	return "", fmt.Errorf("%w (%s)", ErrCrashed, died(exit, stderr.b.String()))
+	return "", fmt.Errorf("%w: %s", ErrCrashed, died(exit, stderr.b.String()))
 }
 
 // died says what ended the child, from its status and what the Go runtime wrote on its
