@@ -14,3 +14,12 @@ func hardLimit(bytes uint64) {
 	}
 	_ = syscall.Setrlimit(syscall.RLIMIT_DATA, &syscall.Rlimit{Cur: bytes, Max: bytes})
 }
+
+// hardLimitNow is the limit hardLimit sets, as the system holds it.
+func hardLimitNow() uint64 {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_DATA, &l) != nil {
+		return 0
+	}
+	return l.Cur
+}

@@ -6,3 +6,6 @@ package pdfproc
 // child's stack limit and the collector's memory limit bound it, and the server still
 // outlives whatever ends the child.
 func hardLimit(uint64) {}
+
+// hardLimitNow is 0: no hard limit is set here.
+func hardLimitNow() uint64 { return 0 }

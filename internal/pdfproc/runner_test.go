@@ -3,10 +3,12 @@ package pdfproc
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -28,6 +30,10 @@ func TestHelperProcess(t *testing.T) {
 	switch mode {
 	case "child": // healow pdftext
 		os.Exit(Child(context.Background(), os.Stdin, os.Stdout, os.Stderr))
+	case "limits": // the limits Child sets, as the child holds them
+		limit()
+		fmt.Printf("stack %d, collector %d, data %d", debug.SetMaxStack(1<<20), debug.SetMemoryLimit(-1), hardLimitNow())
+		os.Exit(0)
 	case "oom": // a parser that allocates without end, under the child's limits
 		limit()
 		var kept [][]byte
@@ -107,6 +113,20 @@ func TestRunnerReadsTextAndRefusals(t *testing.T) {
 		if text != "" || !errors.Is(err, c.want) || strings.Contains(err.Error(), "secret-marker") {
 			t.Errorf("%s: %q, %v; want %v", c.name, text, err, c.want)
 		}
+	}
+}
+
+// The child holds the limits it sets: a stack of 64 MiB, where Go's default is 1 GiB, a memory
+// limit for the collector, and on Linux a hard one.
+func TestChildLimitsItself(t *testing.T) {
+	text, err := helper(nil, "limits").Text(t.Context(), nil)
+	data := 0 // no hard limit
+	if runtime.GOOS == "linux" {
+		data = childMemory
+	}
+	want := fmt.Sprintf("stack %d, collector %d, data %d", childStack, childSoft, data)
+	if err != nil || text != want {
+		t.Fatalf("%q, %v; want %q", text, err, want)
 	}
 }
 
