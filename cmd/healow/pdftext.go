@@ -18,7 +18,7 @@ var pdftextHelp = &help{
 	about: "healow serve and healow demo run this to read the text of a practice's PDFs, so that a " +
 		"hostile file ends this process and never the server. It reads a PDF of at most 2 MiB on stdin " +
 		"and writes its text on stdout; a PDF it cannot read ends it with status 3 and one word on " +
-		"stderr (encrypted, too-large, malformed, no-text), nothing of the file. It is not listed by " +
+		"stderr (encrypted, too-large, malformed, no-text, timeout), nothing of the file. It is not listed by " +
 		"healow help.",
 	example: "healow pdftext < referral.pdf",
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/healow-mcp/healow-mcp/mcp/recordindex"
 )
@@ -14,8 +16,15 @@ import (
 // recordindex.MaxDocument), and writes its text to out, or one word of why not to errOut. It
 // returns the exit status for the process: 0 with text, 3 refused, 1 for a failure to read in
 // or write out. Nothing of the PDF reaches errOut.
+//
+// It is for a process of its own: past twice Timeout it ends the process, since a server that
+// was killed itself could not kill its child.
 func Child(ctx context.Context, in io.Reader, out, errOut io.Writer) int {
 	limit()
+	watchdog := time.AfterFunc(2*Timeout, func() { os.Exit(exitOrphaned) })
+	defer watchdog.Stop()
+	ctx, cancel := context.WithTimeout(ctx, Timeout)
+	defer cancel()
 	data, err := io.ReadAll(io.LimitReader(in, maxInput+1))
 	switch {
 	case err != nil:
@@ -46,6 +55,9 @@ func limit() {
 // refuse writes the word for err, and returns the status that says to read it.
 func refuse(errOut io.Writer, err error) int {
 	word := "failed"
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = ErrTimedOut
+	}
 	for _, r := range reasons {
 		if errors.Is(err, r.err) {
 			word = r.word

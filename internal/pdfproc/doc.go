@@ -37,7 +37,8 @@ const (
 	childSoft   = 512 << 20 // the child's memory limit for the garbage collector
 	childMemory = 1 << 30   // its hard limit, where the system enforces one (limit_linux.go)
 
-	exitRefused = 3 // the child read the file and refused it, for the reason on stderr
+	exitRefused  = 3 // the child read the file and refused it, for the reason on stderr
+	exitOrphaned = 4 // the child outlived any deadline its server could have set
 )
 
 // Why the child gave no text, beyond recordindex's reasons, which the child's refusals carry.
@@ -57,4 +58,5 @@ var reasons = []struct {
 	{"too-large", recordindex.ErrPDFTooLarge},
 	{"malformed", recordindex.ErrPDFMalformed},
 	{"no-text", recordindex.ErrPDFNoText},
+	{"timeout", ErrTimedOut},
 }
