@@ -97,7 +97,9 @@ func FuzzRequestURL(f *testing.F) {
 				if fhir.HoldsPatientData(resource) && pin == "" {
 					t.Fatalf("a search of %s went out without the patient: %s", resource, got)
 				}
-				if pin != "" && want.Get(pin) == "" {
+				// The limit is written by healow whatever the model gave for it: a value that names
+				// the patient (or nothing) is replaced, any other was refused above.
+				if pin != "" {
 					want.Set(pin, l.pinValue(pin))
 				}
 				if q := u.Query(); q.Encode() != want.Encode() {
