@@ -70,8 +70,18 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	if err != nil {
 		return nil, recordOut{}, err
 	}
+	// Whose record each practice reads now: an index of the patient it was connected as before
+	// is another person's record, and is built again.
+	patients := make([]string, len(actors))
+	for i, a := range actors {
+		info, err := a.Info(ctx)
+		if err != nil {
+			return nil, recordOut{}, explain(err)
+		}
+		patients[i] = info.PatientID
+	}
 	recs := t.records()
-	views, err := recs.start(ctx, actors, connected, in.Rebuild)
+	views, err := recs.start(ctx, actors, patients, connected, in.Rebuild)
 	if err != nil {
 		return nil, recordOut{}, err
 	}

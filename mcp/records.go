@@ -40,6 +40,7 @@ type recordStep struct {
 // recordBuild is one practice's index and how far its build has come. Only the loop touches it.
 type recordBuild struct {
 	idx     *recordindex.Index
+	patient string // whose record: the practice's patient when the build began ("" unknown)
 	started time.Time
 	cancel  context.CancelFunc
 	done    bool          // the build ended
@@ -76,6 +77,7 @@ type recordMsg interface{ isRecordMsg() }
 // connected are dropped first, and the builds that are due are started.
 type viewsMsg struct {
 	actors, connected []*practice.Actor
+	patients          []string // with start: each actor's patient now, or nil when not known
 	start, rebuild    bool
 	reply             *actor.Reply[[]recordView]
 }
@@ -86,10 +88,11 @@ func (*viewsMsg) isRecordMsg() {}
 func (*heldMsg) isRecordMsg()  {}
 
 // start returns the views of actors' indexes, starting each build that is due: there is no
-// index yet, rebuild asks, it is a day old, or the last build read nothing. Indexes of practices
-// not in connected, the registry's, are dropped.
-func (r *recordIndexes) start(ctx context.Context, actors, connected []*practice.Actor, rebuild bool) ([]recordView, error) {
-	m := &viewsMsg{actors: actors, connected: connected, start: true, rebuild: rebuild, reply: actor.NewReply[[]recordView]()}
+// index yet, rebuild asks, it is a day old, the last build read nothing, or it is another
+// patient's (the practice was connected again, as someone else). Indexes of practices not in
+// connected, the registry's, are dropped. patients, when not nil, are the actors' patients now.
+func (r *recordIndexes) start(ctx context.Context, actors []*practice.Actor, patients []string, connected []*practice.Actor, rebuild bool) ([]recordView, error) {
+	m := &viewsMsg{actors: actors, patients: patients, connected: connected, start: true, rebuild: rebuild, reply: actor.NewReply[[]recordView]()}
 	return actor.Ask(ctx, r.box, recordMsg(m), m.reply)
 }
 
@@ -165,8 +168,12 @@ func (l *recordLoop) handle(m recordMsg) {
 		out := make([]recordView, len(m.actors))
 		for i, a := range m.actors {
 			b := l.by[a]
-			if m.start && !fresh[a] && (b == nil || m.rebuild || now.Sub(b.started) >= recordMaxAge || b.empty()) {
-				b, fresh[a] = l.begin(a, now), true
+			patient := ""
+			if m.patients != nil {
+				patient = m.patients[i]
+			}
+			if m.start && !fresh[a] && (b == nil || m.rebuild || now.Sub(b.started) >= recordMaxAge || b.empty() || b.patient != patient) {
+				b, fresh[a] = l.begin(a, patient, now), true
 			}
 			out[i] = b.view()
 		}
@@ -174,14 +181,14 @@ func (l *recordLoop) handle(m recordMsg) {
 	}
 }
 
-// begin starts a's build, replacing the one it had.
-func (l *recordLoop) begin(a *practice.Actor, now time.Time) *recordBuild {
+// begin starts a's build of patient's record, replacing the one it had.
+func (l *recordLoop) begin(a *practice.Actor, patient string, now time.Time) *recordBuild {
 	if l.by[a] != nil {
 		l.drop(a)
 	}
 	// The build outlives the call that started it; the audit trail names the tool it serves.
 	ctx, cancel := context.WithCancel(context.WithValue(l.ctx, toolKey{}, "search_record"))
-	b := &recordBuild{idx: recordindex.New(), started: now, cancel: cancel, changed: make(chan struct{})}
+	b := &recordBuild{idx: recordindex.New(), patient: patient, started: now, cancel: cancel, changed: make(chan struct{})}
 	l.by[a] = b
 	steps := l.steps
 	tell := func(s recordStep) {

@@ -61,7 +61,7 @@ func TestRecordIndexesCountOnlyTheCurrentBuild(t *testing.T) {
 	a := practice.New("pr_aaaaaaaaaa", practice.Options{})
 	one := []*practice.Actor{a}
 
-	first, err := r.start(ctx, one, one, false)
+	first, err := r.start(ctx, one, nil, one, false)
 	if err != nil || first[0].done || first[0].gone {
 		t.Fatalf("start = %+v, %v", first, err)
 	}
@@ -71,11 +71,11 @@ func TestRecordIndexesCountOnlyTheCurrentBuild(t *testing.T) {
 	if w := waiting[0]; w.kinds != 1 || len(w.failed) != 1 || w.done {
 		t.Fatalf("after a step: %+v", w)
 	}
-	if again, _ := r.start(ctx, one, one, false); again[0].kinds != 1 {
+	if again, _ := r.start(ctx, one, nil, one, false); again[0].kinds != 1 {
 		t.Fatalf("a build under way was started again: %+v", again[0])
 	}
 
-	if _, err := r.start(ctx, one, one, true); err != nil {
+	if _, err := r.start(ctx, one, nil, one, true); err != nil {
 		t.Fatal(err)
 	}
 	<-old.ctx.Done()
@@ -106,7 +106,7 @@ func TestRecordIndexesDropWhatIsNoLongerServed(t *testing.T) {
 	ctx := context.Background()
 	a, b := practice.New("pr_aaaaaaaaaa", practice.Options{}), practice.New("pr_bbbbbbbbbb", practice.Options{})
 	both := []*practice.Actor{a, b}
-	views, err := r.start(ctx, both, both, false)
+	views, err := r.start(ctx, both, nil, both, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,5 +132,34 @@ func TestRecordIndexesDropWhatIsNoLongerServed(t *testing.T) {
 	}
 	if n, _ := r.held(ctx); n != 0 {
 		t.Fatalf("%d indexes held, want 0", n)
+	}
+}
+
+// A practice connected again as another patient (a parent's account, then their child's) is
+// another person's record: its index is built again, never searched for the new patient.
+func TestRecordIndexesBuildAgainForAnotherPatient(t *testing.T) {
+	t.Parallel()
+	r, _, runs := heldBuilds(t)
+	ctx := context.Background()
+	a := practice.New("pr_aaaaaaaaaa", practice.Options{})
+	one := []*practice.Actor{a}
+
+	if _, err := r.start(ctx, one, []string{"pat-1"}, one, false); err != nil {
+		t.Fatal(err)
+	}
+	first := <-runs
+	first.end <- nil
+	for v, _ := r.views(ctx, a); !v[0].done; v, _ = r.views(ctx, a) {
+		<-v[0].changed
+	}
+	if again, _ := r.start(ctx, one, []string{"pat-1"}, one, false); !again[0].done {
+		t.Fatalf("the same patient's index was built again: %+v", again[0])
+	}
+	other, err := r.start(ctx, one, []string{"pat-2"}, one, false)
+	if err != nil || other[0].done || other[0].kinds != 0 {
+		t.Fatalf("another patient's call: %+v, %v", other, err)
+	}
+	if second := <-runs; second.a != a {
+		t.Fatalf("the rebuild is of %s", second.a.ID())
 	}
 }
