@@ -118,6 +118,18 @@ func newCLI(t testing.TB, ctx context.Context, env []string) cli {
 	return cli{bin: binary(t), ctx: ctx, env: env}
 }
 
+// clientEnv is this process's environment with a confidential client of its own (a fresh secret,
+// so no run meets another's keychain entries), a loopback redirect on a free port, a store under
+// dir and the sandbox's CA at ca: what the end-to-end tests export before running healow.
+func clientEnv(t *testing.T, client, dir, ca string) []string {
+	return append(os.Environ(),
+		"HEALOW_CLIENT_ID="+client+"-client", "HEALOW_CLIENT_SECRET="+client+"-secret-"+randomHex(t),
+		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
+		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"),
+		"SSL_CERT_FILE="+ca,
+	)
+}
+
 // with is the same shell with more variables exported.
 func (c cli) with(vars ...string) cli {
 	c.env = append(slices.Clip(c.env), vars...)

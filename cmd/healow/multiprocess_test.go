@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -24,11 +23,7 @@ func TestTwoServersShareOnePractice(t *testing.T) {
 	ca := filepath.Join(dir, "ca.pem")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := newCLI(t, ctx, append(os.Environ(),
-		"HEALOW_CLIENT_ID=mp-client", "HEALOW_CLIENT_SECRET=mp-secret-"+randomHex(t),
-		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
-		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"),
-		"SSL_CERT_FILE="+ca,
+	c := newCLI(t, ctx, append(clientEnv(t, "mp", dir, ca),
 		"HEALOW_ALLOWED_HOSTS=127.0.0.1",
 		// Eight callers send about 160 requests a second, far past eCW's 250 a minute: this is a
 		// test of sharing refresh tokens, not of the budget (supervisor.TestTwoProcessesKeepOneBudgetPerMinute).

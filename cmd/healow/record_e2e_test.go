@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"image"
 	_ "image/png"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -27,12 +26,7 @@ func TestServeSearchesTheRecordAndChartsATrend(t *testing.T) {
 	ca := filepath.Join(dir, "sandbox-ca.pem")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := newCLI(t, ctx, append(os.Environ(),
-		"HEALOW_CLIENT_ID=record-client", "HEALOW_CLIENT_SECRET=record-secret-"+randomHex(t),
-		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
-		"HEALOW_TOKEN_STORE="+filepath.Join(dir, "store", "tokens.db"),
-		"SSL_CERT_FILE="+ca,
-	))
+	c := newCLI(t, ctx, clientEnv(t, "record", dir, ca))
 	sb := c.sandbox(t, ca)
 	c = c.with(sb.allow)
 	names := map[string]string{"FEIGCD": "Sunrise", "AACJCD": "Lakeside"}

@@ -32,11 +32,7 @@ func TestStatusOfThreePracticesAndTwoServers(t *testing.T) {
 	ca := filepath.Join(dir, "ca.pem")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c := newCLI(t, ctx, append(os.Environ(),
-		"HEALOW_CLIENT_ID=status-client", "HEALOW_CLIENT_SECRET=status-secret-"+randomHex(t),
-		"HEALOW_REDIRECT_URI=http://127.0.0.1:"+freePort(t)+"/callback",
-		"HEALOW_TOKEN_STORE="+storePath, "SSL_CERT_FILE="+ca, "HEALOW_ALLOWED_HOSTS=127.0.0.1", "NO_COLOR=1",
-	))
+	c := newCLI(t, ctx, append(clientEnv(t, "status", dir, ca), "HEALOW_ALLOWED_HOSTS=127.0.0.1", "NO_COLOR=1"))
 
 	// Two sandboxes, since a fault holds for a practice code and the sandbox has two: the first
 	// rate-limits AACJCD, the second issues two-second tokens for FEIGCD and refuses to renew them.
