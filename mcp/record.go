@@ -1,6 +1,7 @@
 package mcp
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strings"
@@ -70,22 +71,22 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	if err != nil {
 		return nil, recordOut{}, err
 	}
-	// Whose record each practice reads now: an index of the patient it was connected as before
-	// is another person's record, and is built again.
-	patients := make([]string, len(actors))
+	// Whose record each practice reads now (an index of the patient it was connected as before
+	// is another person's record, and is built again), and what answers call the practice.
+	patients, names := make([]string, len(actors)), make([]string, len(actors))
 	for i, a := range actors {
 		info, err := a.Info(ctx)
 		if err != nil {
 			return nil, recordOut{}, explain(err)
 		}
-		patients[i] = info.PatientID
+		patients[i], names[i] = info.PatientID, cmp.Or(info.Name, a.ID())
 	}
 	recs := t.records()
 	views, err := recs.start(ctx, actors, patients, connected, in.Rebuild)
 	if err != nil {
 		return nil, recordOut{}, err
 	}
-	t.awaitBuilds(ctx, recs, actors, views)
+	t.awaitBuilds(ctx, recs, actors, names, views)
 	if now, err := recs.views(ctx, actors...); err == nil {
 		views = now // the counts as they are, for coverage
 	}
@@ -93,14 +94,13 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 	out := recordOut{Matches: []recordMatch{}, Coverage: []recordCoverage{}}
 	var hits []recordindex.Hit
 	total := 0
-	for i, a := range actors {
-		v := views[i]
+	for i, v := range views {
 		if v.gone { // disconnected during the call: its record is not answered from
 			continue
 		}
 		h, n := v.idx.Search(text, maxRecordMatches)
 		hits, total = append(hits, h...), total+n
-		out.Coverage = append(out.Coverage, v.coverage(practiceName(ctx, a)))
+		out.Coverage = append(out.Coverage, v.coverage(names[i]))
 	}
 	// Scores of two practices' indexes compare: the same weights made both.
 	recordindex.Sort(hits)
@@ -114,13 +114,12 @@ func (t *tools) searchRecord(ctx context.Context, _ *sdk.CallToolRequest, in rec
 }
 
 // awaitBuilds waits for the builds to finish, or recordWait, telling progress as they read.
-func (t *tools) awaitBuilds(ctx context.Context, recs *recordIndexes, actors []*practice.Actor, views []recordView) {
+func (t *tools) awaitBuilds(ctx context.Context, recs *recordIndexes, actors []*practice.Actor, names []string, views []recordView) {
 	timer := t.clock.NewTimer(recordWait)
 	defer timer.Stop()
 	p := progressFrom(ctx)
 	p.Expect(len(views))
 	for i, v := range views {
-		name := practiceName(ctx, actors[i])
 		for !v.done {
 			select {
 			case <-v.changed:
@@ -129,7 +128,7 @@ func (t *tools) awaitBuilds(ctx context.Context, recs *recordIndexes, actors []*
 					return
 				}
 				if v = now[0]; !v.done {
-					p.Step(fmt.Sprintf("%s: read %s", name, v.read()))
+					p.Step(fmt.Sprintf("%s: read %s", names[i], v.read()))
 				}
 			case <-timer.C():
 				return
@@ -139,14 +138,6 @@ func (t *tools) awaitBuilds(ctx context.Context, recs *recordIndexes, actors []*
 		}
 		p.Answered(actors[i], len(v.failed) == 0)
 	}
-}
-
-// practiceName is how answers call a's practice: its name, else its id.
-func practiceName(ctx context.Context, a *practice.Actor) string {
-	if info, err := a.Info(ctx); err == nil && info.Name != "" {
-		return info.Name
-	}
-	return a.ID()
 }
 
 // coverage says how much of the record v has read.
