@@ -102,9 +102,12 @@ func Draw(c Chart) ([]byte, int, error) {
 	} else if c.Series[0].Range != "" && (c.Series[0].Low != nil || c.Series[0].High != nil) {
 		legendLines++
 	}
-	if shown := practicesShown(c); len(shown) > 1 {
-		legendLines += float64(len(shown))
+	// Practices are told apart in the legend only when more than one has a point.
+	shown := practicesShown(c)
+	if len(shown) < 2 {
+		shown = nil
 	}
+	legendLines += float64(len(shown))
 	p.Y.Min, p.Y.Max = y0-h*0.08, y1+h*(0.08+0.09*legendLines)
 	drawn := 0
 	for i, s := range c.Series {
@@ -149,13 +152,11 @@ func Draw(c Chart) ([]byte, int, error) {
 			drawn += len(at)
 		}
 	}
-	if shown := practicesShown(c); len(shown) > 1 {
-		for _, pr := range shown {
-			name := cut(c.Practices[pr], legendLine)
-			sc, _ := plotter.NewScatter(plotter.XYs{})
-			sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{90}, Radius: vg.Points(3.5), Shape: glyphs[pr%len(glyphs)]}
-			p.Legend.Add(name, sc)
-		}
+	for _, pr := range shown {
+		name := cut(c.Practices[pr], legendLine)
+		sc, _ := plotter.NewScatter(plotter.XYs{})
+		sc.GlyphStyle = draw.GlyphStyle{Color: color.Gray{90}, Radius: vg.Points(3.5), Shape: glyphs[pr%len(glyphs)]}
+		p.Legend.Add(name, sc)
 	}
 	canvas := vgimg.NewWith(vgimg.UseWH(Width*vg.Inch/dpi, Height*vg.Inch/dpi), vgimg.UseDPI(dpi), vgimg.UseBackgroundColor(color.White))
 	p.Draw(draw.New(canvas))
