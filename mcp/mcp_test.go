@@ -88,6 +88,15 @@ func callErr(t *testing.T, cs *sdk.ClientSession, name string, args map[string]a
 }
 
 // connectThroughTools connects a sandbox practice the way a model would.
+// connectBoth connects the sandbox's two practices through the tools, and returns them.
+func connectBoth(t *testing.T, env *testenv.Env, cs *sdk.ClientSession) (sunrise, lakeside sandbox.Practice) {
+	t.Helper()
+	sunrise, lakeside = env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
+	connectThroughTools(t, env, cs, sunrise)
+	connectThroughTools(t, env, cs, lakeside)
+	return sunrise, lakeside
+}
+
 func connectThroughTools(t *testing.T, env *testenv.Env, cs *sdk.ClientSession, p sandbox.Practice) string {
 	t.Helper()
 	var started struct {

@@ -18,9 +18,7 @@ func TestSearchRecordFindsPDFTextAndNamesDamagedPDFs(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, testenv.Options{Clock: actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))})
 	cs := session(t, env)
-	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
-	connectThroughTools(t, env, cs, sunrise)
-	connectThroughTools(t, env, cs, lakeside)
+	sunrise, lakeside := connectBoth(t, env, cs)
 
 	var r recordAnswer
 	callOK(t, cs, "search_record", map[string]any{"text": "consultant"}, &r)

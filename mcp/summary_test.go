@@ -30,9 +30,7 @@ func TestPatientSummary(t *testing.T) {
 	clock := actor.NewFake(time.Date(2024, 10, 1, 12, 0, 0, 0, time.UTC))
 	env := testenv.Start(t, testenv.Options{Clock: clock})
 	cs := session(t, env)
-	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
-	connectThroughTools(t, env, cs, sunrise)
-	connectThroughTools(t, env, cs, lakeside)
+	sunrise, lakeside := connectBoth(t, env, cs)
 
 	text, isErr := call(t, cs, "patient_summary", nil)
 	var s summary

@@ -87,9 +87,7 @@ func TestLabTrendChartsEveryResultOfEveryPractice(t *testing.T) {
 	t.Parallel()
 	env := testenv.Start(t, testenv.Options{})
 	cs := session(t, env)
-	sunrise, lakeside := env.Sandbox.Practices()[0], env.Sandbox.Practices()[1]
-	connectThroughTools(t, env, cs, sunrise)
-	connectThroughTools(t, env, cs, lakeside)
+	sunrise, lakeside := connectBoth(t, env, cs)
 
 	ldl, _ := trendCall(t, cs, map[string]any{"name": "ldl"})
 	if len(ldl.Series) != 1 || len(ldl.Series[0].Rows) != 4 || ldl.Series[0].Unit != "mg/dL" || ldl.Series[0].Range == "" {
